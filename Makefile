@@ -1,0 +1,50 @@
+# DTE Hub: `make up` starts the platform, `make test` runs the whole test suite.
+# Both install what they need first (a virtual environment from requirements.lock, the pinned
+# configurable-http-proxy from hub/proxy/package-lock.json, the DTE kernel spec).
+
+# The environment is built on the system Python when it is recent enough: other Unix accounts
+# (user servers in system-users mode, the unprivileged account that runs user code when the hub
+# runs as root) must be able to execute it, and a Python under /root is private to root.
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys; assert sys.version_info >= (3, 11); print(sys.executable)' 2>/dev/null || echo python3)
+# Any Python with pip, used once to fetch the pinned uv.
+BOOT_PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+INSTALLED := $(VENV)/.installed
+PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
+
+.PHONY: install up test lint bench reset lock
+
+install: $(INSTALLED) $(PROXY)
+
+$(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json
+	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv --version > /dev/null 2>&1 || \
+		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
+	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv pip install --quiet --python $(BIN)/python uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null
+	touch $@
+
+$(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
+	npm ci --prefix hub/proxy --no-audit --no-fund --loglevel=error
+	touch $@
+
+up: install
+	$(BIN)/dte up
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/platform.py
+
+reset: install
+	$(BIN)/dte reset --yes
+
+# Re-resolve the locked versions after changing dependencies in pyproject.toml.
+lock:
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test -o requirements.lock

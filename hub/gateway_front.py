@@ -1,0 +1,229 @@
+"""Front door of the platform's dask-gateway: the hub-managed service ``dask-gateway``.
+
+The public proxy routes ``/services/dask-gateway/`` here. This service
+
+- passes the gateway's REST API (``…/api/…``) through unchanged: the gateway authenticates those
+  requests itself, with the caller's JupyterHub token;
+- serves Dask dashboards (``…/clusters/<name>/…``, HTTP and websockets) only to a logged-in hub
+  user who may see that cluster. dask-gateway's own proxy serves dashboards to anyone who knows
+  a cluster's name; here a browser must hold a hub login (OAuth), and the gateway itself is
+  asked, with that user's token, whether the user may see the cluster (owner or admin);
+- answers 404 for everything else.
+
+Run as ``python -m hub.gateway_front`` by JupyterHub, which provides the ``JUPYTERHUB_*``
+environment; the upstream address comes from the platform's settings and this run's ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import httpclient, web, websocket
+from tornado.httputil import HTTPHeaders
+
+from hub.settings import load_settings
+from hub.state import StateFolder
+from hub.wiring import GATEWAY_PREFIX, gateway_urls
+
+log = logging.getLogger("dte.gateway_front")
+
+# Hop-by-hop headers are about one connection and must not be forwarded (RFC 9110 §7.6.1).
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+# How long a "this user may see this cluster" answer is reused (seconds).
+_ACCESS_CACHE_SECONDS = 30
+
+
+def _forwardable(headers: HTTPHeaders, drop_cookie: bool) -> HTTPHeaders:
+    kept = HTTPHeaders()
+    for name, value in headers.get_all():
+        lowered = name.lower()
+        if lowered in _HOP_BY_HOP or (drop_cookie and lowered == "cookie"):
+            continue
+        kept.add(name, value)
+    return kept
+
+
+class _ProxyMixin:
+    """Forward one HTTP request to the gateway's proxy at the same path."""
+
+    upstream: str
+    forward_cookies = False
+
+    async def forward_http(self):
+        url = self.upstream + self.request.uri
+        body = self.request.body if self.request.method not in ("GET", "HEAD") else None
+        request = httpclient.HTTPRequest(
+            url,
+            method=self.request.method,
+            headers=_forwardable(self.request.headers, drop_cookie=not self.forward_cookies),
+            body=body,
+            allow_nonstandard_methods=True,
+            follow_redirects=False,
+            request_timeout=300,
+            decompress_response=False,
+        )
+        try:
+            response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+        except OSError:
+            response = None
+        if response is None or response.code == 599:
+            raise web.HTTPError(503, "the Dask gateway is not reachable; try again shortly")
+        self.set_status(response.code, response.reason)
+        self._headers = HTTPHeaders()  # drop tornado's defaults; the upstream's are the answer
+        for name, value in response.headers.get_all():
+            if name.lower() not in _HOP_BY_HOP:
+                self.add_header(name, value)
+        if response.body and self.request.method != "HEAD":
+            self.write(response.body)
+        self.finish()
+
+
+class APIHandler(_ProxyMixin, web.RequestHandler):
+    """The gateway REST API, passed through (the gateway checks the caller's token)."""
+
+    def initialize(self, upstream):
+        self.upstream = upstream
+
+    def check_xsrf_cookie(self):
+        # Token-authenticated API: the gateway never trusts cookies.
+        pass
+
+    async def get(self, path):
+        await self.forward_http()
+
+    post = put = delete = patch = head = get
+
+
+class DashboardHandler(HubOAuthenticated, _ProxyMixin, websocket.WebSocketHandler):
+    """A Dask dashboard, for a logged-in user who may see the cluster."""
+
+    def initialize(self, upstream, api_url, access_cache):
+        self.upstream = upstream
+        self.api_url = api_url
+        self.access_cache = access_cache
+        self.upstream_ws = None
+
+    def check_xsrf_cookie(self):
+        # Dashboards only read; Bokeh's own requests carry no xsrf token.
+        pass
+
+    async def _check_access(self, cluster_name: str) -> None:
+        user = self.current_user
+        if user is None:
+            raise web.HTTPError(403)
+        key = (user["name"], cluster_name)
+        expires = self.access_cache.get(key)
+        if expires and expires > time.monotonic():
+            return
+        token = self.hub_auth.get_token(self)
+        response = await httpclient.AsyncHTTPClient().fetch(
+            f"{self.api_url}/clusters/{cluster_name}",
+            headers={"Authorization": f"jupyterhub {token}"},
+            raise_error=False,
+        )
+        if response.code == 200:
+            self.access_cache[key] = time.monotonic() + _ACCESS_CACHE_SECONDS
+            return
+        if response.code == 404:
+            raise web.HTTPError(404, f"no Dask cluster named {cluster_name}")
+        raise web.HTTPError(403, f"{user['name']} may not see Dask cluster {cluster_name}")
+
+    @web.authenticated
+    async def get(self, cluster_name, rest):
+        await self._check_access(cluster_name)
+        if self.request.headers.get("Upgrade", "").lower() == "websocket":
+            await super().get(cluster_name, rest)
+        else:
+            await self.forward_http()
+
+    # websocket side: relay both ways between the browser and the dashboard
+    async def open(self, cluster_name, rest):
+        target = urlparse(self.upstream)._replace(scheme="ws").geturl() + self.request.uri
+        try:
+            self.upstream_ws = await websocket.websocket_connect(
+                httpclient.HTTPRequest(target, headers=_forwardable(self.request.headers, True)),
+                on_message_callback=self._from_upstream,
+            )
+        except (OSError, websocket.WebSocketError, httpclient.HTTPClientError) as e:
+            log.warning("Dashboard websocket of %s unreachable: %s", cluster_name, e)
+            self.close(1011, "the Dask dashboard is not reachable")
+
+    def _from_upstream(self, message):
+        if message is None:
+            if self.ws_connection is not None:
+                self.close()
+            return
+        if self.ws_connection is not None:
+            self.write_message(message, binary=isinstance(message, bytes))
+
+    async def on_message(self, message):
+        if self.upstream_ws is not None:
+            await self.upstream_ws.write_message(message, binary=isinstance(message, bytes))
+
+    def on_close(self):
+        if self.upstream_ws is not None:
+            self.upstream_ws.close()
+            self.upstream_ws = None
+
+    def check_origin(self, origin):
+        # Same-origin only: the dashboard is served by this hub.
+        return urlparse(origin).netloc == self.request.headers.get("Host")
+
+
+def make_app() -> web.Application:
+    settings = load_settings()
+    runtime = StateFolder(settings.state_dir).read_runtime()
+    urls = gateway_urls(settings, runtime)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", GATEWAY_PREFIX + "/").rstrip("/")
+    access_cache: dict = {}
+    return web.Application(
+        [
+            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            (prefix + r"/api/(.*)", APIHandler, {"upstream": urls.upstream}),
+            (
+                prefix + r"/clusters/([^/]+)(/.*)?",
+                DashboardHandler,
+                {"upstream": urls.upstream, "api_url": urls.internal_api,
+                 "access_cache": access_cache},
+            ),
+        ],
+        cookie_secret=os.urandom(32),
+        login_url=url_path_join(prefix, "oauth_callback"),  # replaced by HubOAuth's redirect
+    )
+
+
+async def serve() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
+    address = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+    app = make_app()
+    app.listen(address.port, address.hostname)
+    log.info("Gateway front door on %s", address.geturl())
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

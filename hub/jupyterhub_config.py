@@ -1,0 +1,188 @@
+"""JupyterHub configuration of DTE Hub: reads the platform settings and wires classes.
+
+Started by ``dte up`` (never by hand: ``dte`` prepares the state folder and the ports of this
+run first). The logic lives in importable, tested modules of ``hub``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from hub.authenticators import USERNAME_PATTERN
+from hub.landing import DEVELOPERS_GROUP, USERS_GROUP, landing_page
+from hub.settings import load_settings
+from hub.state import StateFolder
+from hub.wiring import gateway_urls, service_account
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+settings = load_settings()
+state = StateFolder(settings.state_dir)
+runtime = state.read_runtime()
+venv_bin = Path(sys.executable).parent
+repo = Path(__file__).resolve().parent.parent
+hub_is_root = os.geteuid() == 0
+system_users = settings.hub.mode == "system-users"
+# The account that runs user code (servers and Dask workers) in single-user mode.
+run_as = service_account(settings)
+urls = gateway_urls(settings, runtime)
+
+# --- network and state -----------------------------------------------------------------------
+c.JupyterHub.ip = settings.hub.ip
+c.JupyterHub.port = settings.hub.port
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = runtime.hub_api_port
+c.JupyterHub.db_url = f"sqlite:///{state.hub_db}"
+c.JupyterHub.cookie_secret_file = str(state.secrets_dir / "cookie_secret")
+c.JupyterHub.pid_file = str(state.path / "jupyterhub.pid")
+c.CryptKeeper.keys = [bytes.fromhex(state.secret("crypt_key"))]
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.cleanup_proxy = True
+c.JupyterHub.template_vars = {"announcement_login": "DTE Hub: digital twins platform"}
+
+c.JupyterHub.proxy_class = "configurable-http-proxy"
+c.ConfigurableHTTPProxy.command = [str(repo / "hub/proxy/node_modules/.bin/configurable-http-proxy")]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{runtime.proxy_api_port}"
+c.ConfigurableHTTPProxy.auth_token = state.secret("proxy_auth_token")
+c.ConfigurableHTTPProxy.pid_file = str(state.path / "proxy.pid")
+
+# --- accounts --------------------------------------------------------------------------------
+c.Authenticator.admin_users = {settings.hub.admin}
+c.Authenticator.username_pattern = USERNAME_PATTERN
+if settings.auth.kind == "native":
+    c.JupyterHub.authenticator_class = "hub.authenticators.PlatformNativeAuthenticator"
+    # NativeAuthenticator itself refuses accounts an admin has not approved.
+    c.Authenticator.allow_all = True
+    c.PlatformNativeAuthenticator.bootstrap_admin = settings.hub.admin
+    c.PlatformNativeAuthenticator.bootstrap_password_file = str(
+        state.secrets_dir / "admin_password"
+    )
+    c.NativeAuthenticator.open_signup = False
+    c.NativeAuthenticator.check_common_password = True
+    c.NativeAuthenticator.minimum_password_length = settings.auth.minimum_password_length
+    c.NativeAuthenticator.allowed_failed_logins = settings.auth.allowed_failed_logins
+    c.NativeAuthenticator.seconds_before_next_try = settings.auth.seconds_before_next_try
+else:
+    from hub.oidc import configure_oidc
+
+    configure_oidc(c, settings.auth)
+
+# --- groups and what they may do ---------------------------------------------------------------
+c.JupyterHub.load_groups = {
+    DEVELOPERS_GROUP: {"users": sorted({settings.hub.admin, *settings.hub.developers})},
+    USERS_GROUP: {"users": []},
+}
+c.JupyterHub.default_url = landing_page
+c.JupyterHub.load_roles = [
+    # Everyone who logs in: a DT user (dashboards only; no server of their own).
+    {
+        "name": "user",
+        "scopes": ["read:users!user", "users:activity!user", "read:tokens!user", "tokens!user"],
+    },
+    # DT developers: JupyterLab and compute.
+    {
+        "name": "dt-developer",
+        "groups": [DEVELOPERS_GROUP],
+        "scopes": ["self", "access:services!service=dask-gateway"],
+    },
+    # A server's own token may use the gateway for its owner (Gateway() in a notebook).
+    {
+        "name": "server",
+        "scopes": [
+            "users:activity!user",
+            "access:servers!server",
+            "access:services!service=dask-gateway",
+        ],
+    },
+    {
+        "name": "idle-culler",
+        "services": ["idle-culler"],
+        "scopes": [
+            "list:users",
+            "read:users:activity",
+            "read:servers",
+            "delete:servers",
+        ],
+    },
+]
+
+# --- user servers ------------------------------------------------------------------------------
+if system_users:
+    c.JupyterHub.spawner_class = "hub.spawners.SystemUserSpawner"
+else:
+    c.JupyterHub.spawner_class = "hub.spawners.SingleUserSpawner"
+    c.SingleUserSpawner.run_as = run_as
+c.Spawner.homes_dir = str(state.homes)
+c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
+c.Spawner.default_url = settings.servers.default_url
+c.Spawner.start_timeout = settings.servers.start_timeout
+c.Spawner.http_timeout = settings.servers.start_timeout
+c.Spawner.args = ["--MappingKernelManager.default_kernel_name=dte"]
+c.Spawner.gateway_api_url = urls.internal_api
+c.Spawner.stop_clusters_with_server = settings.compute.stop_with_server
+c.Spawner.environment = {
+    "DASK_GATEWAY__ADDRESS": urls.address,
+    "DASK_GATEWAY__PUBLIC_ADDRESS": urls.public_address,
+    "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
+    "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+    "DTE_INSTANCE": runtime.instance,
+    "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+}
+# Faster than the default 10 s grace when a server ignores SIGINT (kernels busy).
+c.Spawner.interrupt_timeout = 5
+c.Spawner.term_timeout = 3
+
+# --- hub-managed services ----------------------------------------------------------------------
+service_environment = {"DTE_INSTANCE": runtime.instance, "DTE_STATE": str(state.path)}
+if os.environ.get("DTE_SETTINGS"):
+    service_environment["DTE_SETTINGS"] = os.environ["DTE_SETTINGS"]
+for variable in ("DTE_IP", "DTE_PORT", "DTE_MODE"):
+    if os.environ.get(variable):
+        service_environment[variable] = os.environ[variable]
+
+gateway_server = {
+    "name": "dask-gateway-server",
+    "display": False,
+    "command": [
+        str(venv_bin / "dask-gateway-server"),
+        "-f",
+        str(repo / "hub/dask_gateway_config.py"),
+    ],
+    "cwd": str(state.gateway_dir),
+    "environment": {
+        **service_environment,
+        "DTE_GATEWAY_DB_KEY": state.secret("gateway_db_key"),
+        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+    },
+}
+if run_as:
+    gateway_server["user"] = run_as
+
+c.JupyterHub.services = [
+    {
+        # The front door of the gateway: passes its REST API through, and requires a hub login
+        # (and ownership of the cluster) for Dask dashboards.
+        "name": "dask-gateway",
+        "url": f"http://127.0.0.1:{runtime.gateway_front_port}",
+        "command": [sys.executable, "-m", "hub.gateway_front"],
+        "environment": service_environment,
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": ["access:services!service=dask-gateway"],
+        "display": False,
+    },
+    gateway_server,
+]
+if settings.servers.idle_timeout > 0:
+    c.JupyterHub.services.append(
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={settings.servers.idle_timeout}",
+                f"--cull-every={settings.servers.cull_every}",
+            ],
+            "display": False,
+        }
+    )

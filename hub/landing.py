@@ -1,0 +1,18 @@
+"""Where a person lands after logging in, by what they may do on the platform."""
+
+from jupyterhub.utils import url_path_join
+
+__all__ = ["landing_page", "DEVELOPERS_GROUP", "USERS_GROUP"]
+
+DEVELOPERS_GROUP = "dt-developers"
+USERS_GROUP = "dt-users"
+
+
+def landing_page(handler) -> str:
+    """DT developers go to their JupyterLab (started if needed); DT users to the hub's home page,
+    since they may not start a server of their own (the dashboards gallery replaces it later)."""
+    user = handler.current_user
+    base = handler.hub.base_url
+    if user is not None and (user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups)):
+        return url_path_join(base, "spawn")
+    return url_path_join(base, "home")

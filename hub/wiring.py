@@ -1,0 +1,52 @@
+"""Addresses and accounts that several processes of one platform must agree on.
+
+``jupyterhub_config.py``, the dask-gateway config and the gateway front door all derive them
+from the same settings and the same run's ports, through these functions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from hub.settings import Settings
+from hub.state import Runtime
+
+__all__ = ["GatewayURLs", "gateway_urls", "service_account", "GATEWAY_PREFIX"]
+
+# Where the gateway lives on the public proxy: the route JupyterHub gives the "dask-gateway"
+# service, so the gateway's own proxy serves under the same prefix.
+GATEWAY_PREFIX = "/services/dask-gateway"
+
+
+@dataclass(frozen=True)
+class GatewayURLs:
+    address: str  # REST API as user servers reach it (through the public proxy)
+    public_address: str  # what a browser uses for dashboard links (relative to the hub)
+    proxy_address: str  # the gateway's TCP proxy for scheduler connections
+    internal_api: str  # the gateway proxy's REST API on loopback (the hub's own calls)
+    upstream: str  # the gateway proxy's HTTP root on loopback (the front door's target)
+
+
+def gateway_urls(settings: Settings, runtime: Runtime) -> GatewayURLs:
+    ip = settings.hub.ip
+    # A wildcard bind is not an address to connect to; loopback always reaches it.
+    connect_ip = "127.0.0.1" if ip in ("", "0.0.0.0", "::") else ip
+    upstream = f"http://127.0.0.1:{runtime.gateway_http_port}"
+    return GatewayURLs(
+        address=f"http://{connect_ip}:{settings.hub.port}{GATEWAY_PREFIX}",
+        public_address=GATEWAY_PREFIX,
+        proxy_address=f"gateway://127.0.0.1:{runtime.gateway_tcp_port}",
+        internal_api=f"{upstream}{GATEWAY_PREFIX}/api/v1",
+        upstream=upstream,
+    )
+
+
+def service_account(settings: Settings) -> str:
+    """The unprivileged account that runs user code in single-user mode, or "" for the hub's own.
+
+    Only a hub started as root switches accounts; as a normal account it cannot, and needs not.
+    """
+    if settings.hub.mode == "single-user" and os.geteuid() == 0:
+        return settings.hub.run_as
+    return ""

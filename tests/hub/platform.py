@@ -200,6 +200,16 @@ class HubUser:
         headers = {"Authorization": f"token {self.token}", **kwargs.pop("headers", {})}
         return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
 
+    def gateway_api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """The dask-gateway REST API through the hub, authenticated as dask-gateway expects."""
+        return requests.request(
+            method,
+            f"{self.url}/services/dask-gateway{path}",
+            headers={"Authorization": f"jupyterhub {self.token}"},
+            timeout=60,
+            **kwargs,
+        )
+
     # --- user servers -------------------------------------------------------------------------
     def start_server(self, timeout: float = 90) -> float:
         """Start this user's server; return seconds until JupyterLab answers through the proxy."""

@@ -26,7 +26,9 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from traitlets.config import Config
 
+from hub.oidc import configure_oidc
 from hub.settings import SettingsError, load_settings
 from hub.state import Runtime, StateError, StateFolder
 from hub.wiring import service_account
@@ -114,6 +116,8 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
             "mode 'system-users' creates one Unix account per hub user and needs root: "
             "run as root, or use mode 'single-user'."
         )
+    if settings.auth.kind == "oidc":
+        configure_oidc(Config(), settings.auth)  # the same checks the hub will make, earlier
     check_proxy()
     check_port_free(settings.hub.ip, settings.hub.port)
     state = StateFolder(settings.state_dir)
@@ -182,7 +186,7 @@ def _announce_when_up(url: str, hub: subprocess.Popen, timeout: float = 120) -> 
 def up(settings) -> int:
     try:
         state, first_start, runtime = prepare(settings)
-    except (StartError, StateError) as e:
+    except (StartError, StateError, SettingsError) as e:
         return _fail(str(e))
 
     shown_ip = "127.0.0.1" if settings.hub.ip in ("", "0.0.0.0") else settings.hub.ip

@@ -194,13 +194,19 @@ class SystemUserSpawner(PlatformSpawner):
                     f"no Unix account {name!r}: create it, or set create_system_users"
                 ) from None
             subprocess.run(
-                ["useradd", "--home-dir", self.home_dir, "--create-home", "--shell", "/bin/bash",
-                 "--user-group", name],
+                ["useradd", "--home-dir", self.home_dir, "--no-create-home",
+                 "--shell", "/bin/bash", "--user-group", name],
                 check=True,
                 capture_output=True,
             )
             account = pwd.getpwnam(name)
-        home = Path(account.pw_dir)
-        home.mkdir(parents=True, exist_ok=True)
+        # The platform's home, whatever the account's own home is (it may predate this state).
+        home = Path(self.home_dir)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chown(home, account.pw_uid, account.pw_gid)
         os.chmod(home, 0o700)
+
+    def user_env(self, env):
+        env = super().user_env(env)
+        env["HOME"] = self.home_dir
+        return env

@@ -35,7 +35,7 @@ FAST_LOCKOUT = {"auth": {"allowed_failed_logins": 3, "seconds_before_next_try": 
 @pytest.fixture(scope="module")
 def admin(platform):
     person = HubUser(platform, "admin", platform.admin_password)
-    assert person.login().status_code == 200
+    assert person.login().status_code == 302
     person.create_token()
     return person
 
@@ -46,7 +46,7 @@ def new_account(platform, admin, *, developer=True, prefix="user") -> HubUser:
     assert person.signup().status_code == 200
     approval = admin.session.get(f"{platform.url}/hub/authorize/{person.name}")
     assert approval.status_code == 200, approval.text
-    assert person.login().status_code == 200
+    assert person.login().status_code == 302
     assert person.logged_in()
     if developer:
         response = admin.api(

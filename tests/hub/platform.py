@@ -155,12 +155,15 @@ class HubUser:
         return match.group(1) if match else self.session.cookies.get("_xsrf", "")
 
     def login(self) -> requests.Response:
-        """Submit the real login form; return the final response."""
+        """Submit the real login form; return its answer (a redirect when it succeeded).
+
+        The redirect is not followed: for a DT developer it would start their server.
+        """
         xsrf = self._xsrf("/hub/login")
         return self.session.post(
             f"{self.url}/hub/login",
             data={"username": self.name, "password": self.password, "_xsrf": xsrf},
-            allow_redirects=True,
+            allow_redirects=False,
         )
 
     def logged_in(self) -> bool:

@@ -10,7 +10,10 @@ pytestmark = __import__("pytest").mark.slow
 
 def test_admin_logs_in_through_the_form_and_out_again(platform):
     admin = HubUser(platform, "admin", platform.admin_password)
-    assert admin.login().status_code == 200
+    answer = admin.login()
+    assert answer.status_code == 302
+    # A DT developer lands on their JupyterLab, started for them.
+    assert answer.headers["Location"].endswith("/hub/spawn")
     assert admin.logged_in()
     admin.logout()
     assert not admin.logged_in()
@@ -37,7 +40,7 @@ def test_sign_up_needs_approval_by_an_admin(platform, admin):
     assert not person.logged_in()
 
     assert admin.session.get(f"{platform.url}/hub/authorize/newcomer").status_code == 200
-    assert person.login().status_code == 200
+    assert person.login().status_code == 302
     assert person.logged_in()
 
 
@@ -66,11 +69,13 @@ def test_repeated_failures_lock_the_account_for_a_while(platform, admin):
     assert locked.status_code == 429
     assert "locked" in locked.text
     time.sleep(FAST_LOCKOUT["auth"]["seconds_before_next_try"] + 1.5)
-    assert HubUser(platform, person.name, person.password).login().status_code == 200
+    assert HubUser(platform, person.name, person.password).login().status_code == 302
 
 
 def test_dt_users_get_no_server_until_made_developers(platform, admin):
     person = new_account(platform, admin, developer=False)
+    person.logout()
+    assert person.login().headers["Location"].endswith("/hub/home")
     refused = person.api("POST", f"/hub/api/users/{person.name}/server")
     assert refused.status_code == 403
     made_developer = admin.api(

@@ -1,0 +1,63 @@
+"""Stopping and restarting the platform: nothing left running, nothing lost."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.hub.conftest import new_account
+from tests.hub.platform import (
+    HubUser,
+    free_port,
+    processes_of_instance,
+    start_platform,
+    stop_platform,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def root():
+    folder = Path(tempfile.mkdtemp(prefix="dte-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_shutdown_leaves_no_process_and_restart_keeps_accounts_and_files(root):
+    state = root / "state"
+    first = start_platform(state, free_port())
+    try:
+        admin = HubUser(first, "admin", first.admin_password)
+        assert admin.login().status_code == 302
+        admin.create_token()
+        person = new_account(first, admin, developer=True, prefix="keeper")
+        person.start_server()
+        person.run_code(
+            "open('results.csv', 'w').write('x,y\\n1,2\\n')\n"
+            "from dask_gateway import Gateway\n"
+            "Gateway().new_cluster(workers=1, shutdown_on_close=False)\n"
+        )
+        instance = first.instance
+        assert len(processes_of_instance(instance)) >= 5  # hub, proxy, services, server, dask
+    finally:
+        code = stop_platform(first)
+    assert code == 0, first.log()[-3000:]
+    assert f"with password: {first.admin_password}" in first.log()
+    assert processes_of_instance(instance) == []
+
+    second = start_platform(state, free_port())
+    try:
+        assert second.admin_password == first.admin_password
+        again = HubUser(second, person.name, person.password)
+        assert again.login().status_code == 302
+        assert again.logged_in()
+        again.create_token()
+        again.start_server()
+        assert again.run_code("print(open('results.csv').read())") == "x,y\n1,2\n\n"
+        assert "First start" not in second.log()
+    finally:
+        stop_platform(second)
+    assert processes_of_instance(second.instance) == []

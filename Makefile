@@ -47,4 +47,5 @@ reset: install
 
 # Re-resolve the locked versions after changing dependencies in pyproject.toml.
 lock:
-	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test \
+		--override lock-overrides.txt -o requirements.lock

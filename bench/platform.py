@@ -14,6 +14,14 @@ Usage: ``python bench/platform.py [--runs 5] [--no-fresh-clone]``
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where this file would shadow the
+# standard library's `platform` module: put the repository there instead.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[0] = str(REPO)
+
 import argparse
 import contextlib
 import json
@@ -23,17 +31,12 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.hub.platform import (  # noqa: E402
+from tests.hub.platform import (
     HubUser,
     free_port,
     running_platform,
@@ -57,7 +60,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=2).status_code < 500:
+            if requests.get(url, timeout=2).ok:
                 return
         time.sleep(0.1)
     raise TimeoutError(url)
@@ -143,7 +146,10 @@ def stock_spawn(runs: int) -> list[float]:
     log = open(root / "hub.log", "wb")
     hub = subprocess.Popen(
         [str(VENV_BIN / "jupyterhub"), "-f", "jupyterhub_config.py"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"token {token}"}
@@ -191,14 +197,20 @@ def stock_gateway(runs: int) -> list[float]:
     http_port, tcp_port = free_port(), free_port()
     (root / "config.py").write_text(
         STOCK_GATEWAY_CONFIG.format(
-            api_port=free_port(), http_port=http_port, tcp_port=tcp_port,
-            clusters=str(root / "clusters"), dask=str(VENV_BIN / "dask"),
+            api_port=free_port(),
+            http_port=http_port,
+            tcp_port=tcp_port,
+            clusters=str(root / "clusters"),
+            dask=str(VENV_BIN / "dask"),
         )
     )
     log = open(root / "gateway.log", "wb")
     server = subprocess.Popen(
         [str(VENV_BIN / "dask-gateway-server"), "-f", "config.py"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     times = []
     try:
@@ -233,11 +245,20 @@ def fresh_clone_to_hub() -> float:
     hub = None
     try:
         subprocess.run(["git", "clone", "--quiet", str(REPO), str(root / "clone")], check=True)
-        subprocess.run(["make", "-C", str(root / "clone"), "install"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["make", "-C", str(root / "clone"), "install"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         env = {**os.environ, "DTE_PORT": str(port), "DTE_STATE": str(root / "state")}
-        hub = subprocess.Popen([str(root / "clone/.venv/bin/dte"), "up"], cwd=root, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hub = subprocess.Popen(
+            [str(root / "clone/.venv/bin/dte"), "up"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             with contextlib.suppress(requests.RequestException):

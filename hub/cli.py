@@ -82,8 +82,15 @@ def ensure_service_account(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             "--user-group", name],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                name,
+            ],
             check=True,
             capture_output=True,
         )
@@ -206,7 +213,11 @@ def up(settings) -> int:
 
     _become_subreaper()
     hub = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPO / "hub/jupyterhub_config.py")],
+        [
+            str(Path(sys.executable).parent / "jupyterhub"),
+            "-f",
+            str(REPO / "hub/jupyterhub_config.py"),
+        ],
         cwd=state.path,
         env=env,
     )

@@ -200,8 +200,11 @@ def make_app() -> web.Application:
             (
                 prefix + r"/clusters/([^/]+)(/.*)?",
                 DashboardHandler,
-                {"upstream": urls.upstream, "api_url": urls.internal_api,
-                 "access_cache": access_cache},
+                {
+                    "upstream": urls.upstream,
+                    "api_url": urls.internal_api,
+                    "access_cache": access_cache,
+                },
             ),
         ],
         cookie_secret=os.urandom(32),

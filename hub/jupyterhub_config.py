@@ -41,7 +41,9 @@ c.JupyterHub.cleanup_proxy = True
 c.JupyterHub.template_vars = {"announcement_login": "DTE Hub: digital twins platform"}
 
 c.JupyterHub.proxy_class = "configurable-http-proxy"
-c.ConfigurableHTTPProxy.command = [str(repo / "hub/proxy/node_modules/.bin/configurable-http-proxy")]
+c.ConfigurableHTTPProxy.command = [
+    str(repo / "hub/proxy/node_modules/.bin/configurable-http-proxy")
+]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{runtime.proxy_api_port}"
 c.ConfigurableHTTPProxy.auth_token = state.secret("proxy_auth_token")
 c.ConfigurableHTTPProxy.pid_file = str(state.path / "proxy.pid")

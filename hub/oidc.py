@@ -27,7 +27,9 @@ def configure_oidc(c, auth: AuthSettings, environ=None) -> None:
         )
     secret = environ.get("DTE_OIDC_CLIENT_SECRET", "")
     if not secret:
-        raise SettingsError("auth.kind = 'oidc' needs the environment variable DTE_OIDC_CLIENT_SECRET.")
+        raise SettingsError(
+            "auth.kind = 'oidc' needs the environment variable DTE_OIDC_CLIENT_SECRET."
+        )
     c.JupyterHub.authenticator_class = "generic-oauth"
     c.GenericOAuthenticator.authorize_url = auth.oidc_authorize_url
     c.GenericOAuthenticator.token_url = auth.oidc_token_url

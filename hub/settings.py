@@ -138,7 +138,9 @@ class ComputeSettings(HasTraits):
     cluster_max_cores = Float(4.0, config=True, help="Most cores in one cluster (all workers).")
     cluster_max_memory = Float(16.0, config=True, help="Most memory in one cluster (GiB).")
     idle_timeout = Float(
-        1800.0, config=True, help="Stop a cluster with no client activity after (seconds; 0: never)."
+        1800.0,
+        config=True,
+        help="Stop a cluster with no client activity after (seconds; 0: never).",
     )
     stop_with_server = Bool(
         True, config=True, help="Stop a user's clusters when the user's server stops."

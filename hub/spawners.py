@@ -194,8 +194,16 @@ class SystemUserSpawner(PlatformSpawner):
                     f"no Unix account {name!r}: create it, or set create_system_users"
                 ) from None
             subprocess.run(
-                ["useradd", "--home-dir", self.home_dir, "--no-create-home",
-                 "--shell", "/bin/bash", "--user-group", name],
+                [
+                    "useradd",
+                    "--home-dir",
+                    self.home_dir,
+                    "--no-create-home",
+                    "--shell",
+                    "/bin/bash",
+                    "--user-group",
+                    name,
+                ],
                 check=True,
                 capture_output=True,
             )

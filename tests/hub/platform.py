@@ -97,8 +97,10 @@ def start_platform(state: Path, port: int, settings: dict | None = None) -> Plat
 
 def _gateway_ready(url: str) -> bool:
     with contextlib.suppress(requests.RequestException):
-        # Unauthenticated call to the gateway API through proxy and front door: 401 means up.
-        return requests.get(f"{url}/services/dask-gateway/api/version", timeout=2).status_code == 200
+        # The gateway's unauthenticated version call, through the proxy and the front door.
+        return (
+            requests.get(f"{url}/services/dask-gateway/api/version", timeout=2).status_code == 200
+        )
     return False
 
 
@@ -270,8 +272,14 @@ def _execute(connection, code: str, timeout: float) -> str:
                 },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": False,
-                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
                 "channel": "shell",
                 "buffers": [],
             }

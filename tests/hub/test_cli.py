@@ -98,9 +98,7 @@ def test_reset_needs_confirmation(tmp_path):
 
 def test_environment_overrides_the_settings_file(tmp_path, monkeypatch):
     (tmp_path / "site.toml").write_text('[hub]\nport = 9000\nip = "0.0.0.0"\n')
-    settings = load_settings(
-        {"DTE_SETTINGS": str(tmp_path / "site.toml"), "DTE_PORT": "9100"}
-    )
+    settings = load_settings({"DTE_SETTINGS": str(tmp_path / "site.toml"), "DTE_PORT": "9100"})
     assert settings.hub.port == 9100 and settings.hub.ip == "0.0.0.0"
 
 

@@ -17,7 +17,9 @@ EGI = dict(
 
 def test_oidc_settings_configure_generic_oauthenticator():
     c = Config()
-    configure_oidc(c, AuthSettings(**EGI, oidc_groups_claim="groups"), {"DTE_OIDC_CLIENT_SECRET": "s3"})
+    configure_oidc(
+        c, AuthSettings(**EGI, oidc_groups_claim="groups"), {"DTE_OIDC_CLIENT_SECRET": "s3"}
+    )
     assert c.JupyterHub.authenticator_class == "generic-oauth"
     assert c.GenericOAuthenticator.client_secret == "s3"
     assert c.GenericOAuthenticator.manage_groups is True
@@ -26,7 +28,9 @@ def test_oidc_settings_configure_generic_oauthenticator():
 
 def test_missing_endpoint_is_named():
     with pytest.raises(SettingsError, match="auth.oidc_token_url"):
-        configure_oidc(Config(), AuthSettings(**{**EGI, "oidc_token_url": ""}), {"DTE_OIDC_CLIENT_SECRET": "x"})
+        configure_oidc(
+            Config(), AuthSettings(**{**EGI, "oidc_token_url": ""}), {"DTE_OIDC_CLIENT_SECRET": "x"}
+        )
 
 
 def test_the_client_secret_comes_from_the_environment_only():

@@ -14,28 +14,40 @@ UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
 PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test lint bench reset lock
+.PHONY: install browser up test lint bench reset lock
 
 install: $(INSTALLED) $(PROXY)
 
-$(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json
+$(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
+		$(wildcard extensions/jupyter_server_config.d/*.json)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv --version > /dev/null 2>&1 || \
 		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv pip install --quiet --python $(BIN)/python uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null
+	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null 2>&1
+	install -D -m 644 -t $(VENV)/etc/jupyter/jupyter_server_config.d \
+		extensions/jupyter_server_config.d/*.json
 	touch $@
 
 $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 	npm ci --prefix hub/proxy --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Browser tests drive Debian's chromium (never a browser downloaded by Playwright).
+browser:
+	@command -v chromium > /dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+		else \
+			echo "make test needs Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; \
+		fi; }
+
 up: install
 	$(BIN)/dte up
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

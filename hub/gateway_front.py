@@ -56,6 +56,8 @@ def _forwardable(headers: HTTPHeaders, drop_cookie: bool) -> HTTPHeaders:
         lowered = name.lower()
         if lowered in _HOP_BY_HOP or (drop_cookie and lowered == "cookie"):
             continue
+        if lowered.startswith("sec-websocket-"):
+            continue  # each websocket leg negotiates its own handshake
         kept.add(name, value)
     return kept
 
@@ -154,12 +156,20 @@ class DashboardHandler(HubOAuthenticated, _ProxyMixin, websocket.WebSocketHandle
             await self.forward_http()
 
     # websocket side: relay both ways between the browser and the dashboard
+    def select_subprotocol(self, subprotocols):
+        # Bokeh sends ["bokeh", <session token>] and expects "bokeh" back; the dashboard
+        # upstream gets the same list (see open).
+        return subprotocols[0] if subprotocols else None
+
     async def open(self, cluster_name, rest):
         target = urlparse(self.upstream)._replace(scheme="ws").geturl() + self.request.uri
+        requested = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        subprotocols = [p.strip() for p in requested.split(",") if p.strip()] or None
         try:
             self.upstream_ws = await websocket.websocket_connect(
                 httpclient.HTTPRequest(target, headers=_forwardable(self.request.headers, True)),
                 on_message_callback=self._from_upstream,
+                subprotocols=subprotocols,
             )
         except (OSError, websocket.WebSocketError, httpclient.HTTPClientError) as e:
             log.warning("Dashboard websocket of %s unreachable: %s", cluster_name, e)

@@ -13,6 +13,9 @@ def landing_page(handler) -> str:
     since they may not start a server of their own (the dashboards gallery replaces it later)."""
     user = handler.current_user
     base = handler.hub.base_url
-    if user is not None and (user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups)):
+    if user is None:
+        # No `next`: once logged in, this function is asked again and knows who it is.
+        return url_path_join(base, "login")
+    if user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups):
         return url_path_join(base, "spawn")
     return url_path_join(base, "home")

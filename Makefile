@@ -1,6 +1,8 @@
 # DTE Hub: `make up` starts the platform, `make test` runs the whole test suite.
 # Both install what they need first (a virtual environment from requirements.lock, the pinned
 # configurable-http-proxy from hub/proxy/package-lock.json, the DTE kernel spec).
+# Bytecode is compiled at install: user code runs as accounts that cannot write to .venv, and
+# would otherwise recompile every module at every process start.
 
 # The environment is built on the system Python when it is recent enough: other Unix accounts
 # (user servers in system-users mode, the unprivileged account that runs user code when the hub
@@ -24,7 +26,7 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv pip install --quiet --python $(BIN)/python uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null 2>&1
 	install -D -m 644 -t $(VENV)/etc/jupyter/jupyter_server_config.d \

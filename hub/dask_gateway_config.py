@@ -47,6 +47,10 @@ c.DBBackendBase.cluster_status_period = 1.0
 # distributed no longer ships dask-scheduler / dask-worker (DESIGN.md).
 c.ClusterConfig.scheduler_cmd = [str(venv_bin / "dask"), "scheduler"]
 c.ClusterConfig.worker_cmd = [str(venv_bin / "dask"), "worker"]
+# Workers fork from their nanny instead of starting a fresh interpreter: the nanny has already
+# imported distributed.
+CLUSTER_ENVIRONMENT = {"DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD": "fork"}
+c.ClusterConfig.environment = CLUSTER_ENVIRONMENT
 c.ClusterConfig.idle_timeout = compute.idle_timeout
 c.ClusterConfig.cluster_max_workers = compute.cluster_max_workers
 c.ClusterConfig.cluster_max_cores = compute.cluster_max_cores
@@ -59,7 +63,7 @@ def cluster_options_handler(options, user):
         "worker_cores": options.worker_cores,
         "worker_threads": options.worker_cores,
         "worker_memory": f"{options.worker_memory}G",
-        "environment": {"DTE_INITIAL_WORKERS": str(options.workers)},
+        "environment": {**CLUSTER_ENVIRONMENT, "DTE_INITIAL_WORKERS": str(options.workers)},
     }
 
 

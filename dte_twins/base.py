@@ -1,0 +1,266 @@
+"""The ``Twin`` base: what every thematic twin of DTE Hub declares and gets.
+
+A twin *declares* its parameters with ``param`` (type, bounds, units, doc), its inputs (named as
+catalog entries) and its science in ``simulate``. It *gets*:
+
+- ``run(**parameters)``: validated parameters, one ``xarray.Dataset`` with provenance attributes,
+  the run recorded in the user's run registry;
+- ``ensemble(n, client=None)``: members spread over a Dask client, each with its own random
+  stream spawned from the seed (so results are identical wherever members run), returned with
+  mean, quantiles and exceedance probabilities;
+- ``alerts(result)`` and ``assimilate(observations)``, which subclasses fill in.
+
+Bad parameters raise ``ParameterError`` naming the parameter, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import numpy as np
+import param
+import xarray as xr
+
+from dte_twins.errors import ParameterError
+from dte_twins.parameters import describe_allowed
+from dte_twins.provenance import RunRecord, RunRegistry, code_version, content_hash
+from dte_twins.statistics import summarise_members
+
+__all__ = ["Twin", "Alert", "ALERT_LEVELS"]
+
+ALERT_LEVELS = ("info", "watch", "warning", "danger")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A structured warning: how serious, what, where and when."""
+
+    level: str  # one of ALERT_LEVELS
+    message: str
+    where: str
+    when: str  # ISO date or date range
+
+    def __post_init__(self):
+        if self.level not in ALERT_LEVELS:
+            raise ValueError(f"alert level must be one of {ALERT_LEVELS}, not {self.level!r}")
+
+
+def _member(twin_class, settings: dict, inputs: dict, state, seed: np.random.SeedSequence):
+    """One ensemble member; a module-level function so Dask can ship it to a worker."""
+    twin = twin_class(registry=False, **inputs, **settings)
+    twin._state = state
+    return twin.simulate(dict(settings), np.random.default_rng(seed), member=True)
+
+
+class Twin(param.Parameterized):
+    """Base of every twin. Subclasses set ``twin_version``, ``inputs`` and ``simulate``."""
+
+    twin_version: ClassVar[str] = "0.1.0"
+    #: input name -> catalog entry it is read from
+    inputs: ClassVar[dict[str, str]] = {}
+
+    seed = param.Integer(
+        default=0, bounds=(0, 2**32 - 1), doc="Seed of all randomness: same seed, same result."
+    )
+
+    def __init__(self, registry: RunRegistry | None | bool = None, **parameters):
+        input_values = {
+            name: parameters.pop(name) for name in list(parameters) if name in self.inputs
+        }
+        self._check_names(parameters)
+        try:
+            super().__init__(**parameters)
+        except ValueError as e:
+            raise self._parameter_error(parameters, e) from None
+        self._registry = registry
+        # What the twin has learnt from observations (assimilate); members start from it too.
+        self._state = None
+        self._input_values: dict[str, Any] = {}
+        for name, value in input_values.items():
+            self.set_input(name, value)
+
+    # --- parameters ------------------------------------------------------------------------------
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        return [name for name in cls.param if name != "name"]
+
+    def _check_names(self, parameters: dict) -> None:
+        for name in parameters:
+            if name not in self.parameter_names():
+                raise ParameterError(
+                    f"{type(self).__name__} has no parameter {name!r}; its parameters are "
+                    f"{', '.join(self.parameter_names())}."
+                )
+
+    def _parameter_error(self, parameters: dict, error: Exception) -> ParameterError:
+        for name, value in parameters.items():
+            if f"'{type(self).__name__}.{name}'" in str(error) or f"{name} must" in str(error):
+                allowed = describe_allowed(self.param[name])
+                return ParameterError(
+                    f"{type(self).__name__} parameter {name} = {value!r} is not allowed: "
+                    f"it must be {allowed}."
+                )
+        return ParameterError(f"{type(self).__name__}: {error}")
+
+    def settings(self) -> dict:
+        """Current parameter values (JSON-friendly)."""
+        return {name: getattr(self, name) for name in self.parameter_names()}
+
+    def validated(self, updates: dict) -> dict:
+        """The settings with ``updates`` applied, after every check; the twin is unchanged."""
+        self._check_names(updates)
+        merged = {**self.settings(), **updates}
+        try:
+            type(self)(registry=False, **merged)  # param checks types and bounds
+        except ParameterError:
+            raise
+        except ValueError as e:
+            raise self._parameter_error(updates or merged, e) from None
+        self.check_consistency(merged)
+        return merged
+
+    def check_consistency(self, settings: dict) -> None:
+        """Checks across parameters; raise ParameterError naming them. Subclasses extend."""
+
+    # --- inputs ----------------------------------------------------------------------------------
+    def set_input(self, name: str, value) -> None:
+        if name not in self.inputs:
+            raise ParameterError(
+                f"{type(self).__name__} has no input {name!r}; its inputs are "
+                f"{', '.join(self.inputs) or 'none'}."
+            )
+        self._input_values[name] = self.check_input(name, value)
+
+    def check_input(self, name: str, value):
+        """Validate (and normalise) an input; raise InputError. Subclasses extend."""
+        return value
+
+    def input_value(self, name: str):
+        try:
+            return self._input_values[name]
+        except KeyError:
+            raise ParameterError(
+                f"{type(self).__name__} needs its input {name!r} (catalog entry "
+                f"{self.inputs[name]!r}): pass {name}=... when creating the twin."
+            ) from None
+
+    def input_versions(self) -> dict[str, str]:
+        return {name: content_hash(value) for name, value in self._input_values.items()}
+
+    # --- science, for subclasses ---------------------------------------------------------------
+    def simulate(
+        self, settings: dict, rng: np.random.Generator, member: bool = False
+    ) -> xr.Dataset:
+        """The twin's science for one set of parameters; ``member`` is True inside an ensemble."""
+        raise NotImplementedError
+
+    def alerts(self, result: xr.Dataset) -> list[Alert]:
+        """Warnings a result calls for. The base twin has none."""
+        return []
+
+    def assimilate(self, observations) -> None:
+        """Update the twin's state from observations of its physical counterpart."""
+        raise NotImplementedError(f"{type(self).__name__} does not assimilate observations yet")
+
+    # --- running ---------------------------------------------------------------------------------
+    def run(self, **parameters) -> xr.Dataset:
+        """One scenario with the given parameter changes; the twin's own settings stay."""
+        settings = self.validated(parameters)
+        started, clock = datetime.now(UTC), time.perf_counter()
+        rng = np.random.default_rng(np.random.SeedSequence(settings["seed"]))
+        try:
+            result = self.simulate(settings, rng)
+        except Exception as e:
+            self._record("run", settings, started, time.perf_counter() - clock, 1, error=e)
+            raise
+        duration = time.perf_counter() - clock
+        run_id = self._record("run", settings, started, duration, 1)
+        return self._with_provenance(result, settings, started, duration, run_id)
+
+    def ensemble(
+        self,
+        n: int,
+        client=None,
+        quantiles=(0.05, 0.5, 0.95),
+        thresholds: dict[str, list[float]] | None = None,
+        **parameters,
+    ) -> xr.Dataset:
+        """``n`` members over a Dask client; members along ``member``, plus summary statistics."""
+        if not isinstance(n, int | np.integer) or n < 1:
+            raise ParameterError(
+                f"ensemble size n = {n!r} is not allowed: it must be a whole number ≥ 1."
+            )
+        settings = self.validated(parameters)
+        seeds = np.random.SeedSequence(settings["seed"]).spawn(int(n))
+        started, clock = datetime.now(UTC), time.perf_counter()
+        if client is None:
+            from dte_twins.compute import find_client
+
+            client = find_client()
+        inputs = client.scatter(self._input_values, broadcast=True) if self._input_values else {}
+        futures = client.map(
+            _member,
+            [type(self)] * n,
+            [settings] * n,
+            [inputs] * n,
+            [self._state] * n,
+            seeds,
+            pure=False,
+        )
+        members = xr.concat(client.gather(futures), dim="member")
+        members = members.assign_coords(member=np.arange(n))
+        duration = time.perf_counter() - clock
+        result = xr.merge(
+            [
+                members,
+                summarise_members(
+                    members, quantiles, thresholds or self.default_thresholds(settings)
+                ),
+            ]
+        )
+        run_id = self._record("ensemble", settings, started, duration, n)
+        return self._with_provenance(result, settings, started, duration, run_id, members=n)
+
+    def default_thresholds(self, settings: dict) -> dict[str, list[float]]:
+        """Thresholds whose exceedance probabilities an ensemble reports by default."""
+        return {}
+
+    # --- provenance ------------------------------------------------------------------------------
+    def _record(self, kind, settings, started, duration, members, error=None) -> str:
+        if self._registry is False:
+            return ""
+        registry = self._registry or RunRegistry.default()
+        record = RunRecord(
+            twin=type(self).__name__,
+            twin_version=self.twin_version,
+            kind=kind,
+            parameters=settings,
+            seed=settings["seed"],
+            inputs=self.input_versions(),
+            code_version=code_version(),
+            started=started.isoformat(timespec="milliseconds"),
+            duration_s=duration,
+            status="failed" if error else "ok",
+            error=str(error) if error else "",
+            members=members,
+        )
+        return registry.record(record)
+
+    def _with_provenance(self, result, settings, started, duration, run_id, members=1):
+        result.attrs.update(
+            twin=type(self).__name__,
+            twin_version=self.twin_version,
+            parameters=json.dumps(settings, sort_keys=True),
+            seed=settings["seed"],
+            input_versions=json.dumps(self.input_versions(), sort_keys=True),
+            code_version=code_version(),
+            started=started.isoformat(timespec="milliseconds"),
+            duration_s=round(duration, 6),
+            members=members,
+            run_id=run_id,
+        )
+        return result

@@ -1,0 +1,11 @@
+"""Errors a twin raises for bad input: one sentence naming what was wrong and what is allowed."""
+
+__all__ = ["ParameterError", "InputError"]
+
+
+class ParameterError(ValueError):
+    """A twin parameter is out of bounds, of the wrong type, NaN, or inconsistent with another."""
+
+
+class InputError(ValueError):
+    """A twin input (forcing, observations) is missing, malformed or physically impossible."""

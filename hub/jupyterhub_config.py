@@ -151,6 +151,7 @@ gateway_server = {
         str(repo / "hub/dask_gateway_config.py"),
     ],
     "cwd": str(state.gateway_dir),
+    "api_token": state.secret("gateway_server_token"),
     "environment": {
         **service_environment,
         "DTE_GATEWAY_DB_KEY": state.secret("gateway_db_key"),
@@ -167,6 +168,7 @@ c.JupyterHub.services = [
         "name": "dask-gateway",
         "url": f"http://127.0.0.1:{runtime.gateway_front_port}",
         "command": [sys.executable, "-m", "hub.gateway_front"],
+        "api_token": state.secret("gateway_front_token"),
         "environment": service_environment,
         "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": ["access:services!service=dask-gateway"],
@@ -185,6 +187,7 @@ if settings.servers.idle_timeout > 0:
                 f"--timeout={settings.servers.idle_timeout}",
                 f"--cull-every={settings.servers.cull_every}",
             ],
+            "api_token": state.secret("culler_token"),
             "display": False,
         }
     )

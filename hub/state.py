@@ -27,11 +27,14 @@ __all__ = ["StateError", "StateFolder", "Runtime", "SECRET_NAMES"]
 
 # name -> how to make it. Hex strings keep every consumer happy (JupyterHub wants hex for the
 # cookie secret, the crypt key must be 32 bytes as base64 or hex, tokens are opaque strings).
-# Service API tokens are not kept: JupyterHub issues fresh ones to its managed services each start.
 SECRET_NAMES = {
     "cookie_secret": lambda: secrets.token_hex(32),
     "proxy_auth_token": lambda: secrets.token_hex(32),
     "crypt_key": lambda: secrets.token_hex(32),
+    # API tokens of the hub-managed services, stable across restarts
+    "gateway_front_token": lambda: secrets.token_hex(32),
+    "gateway_server_token": lambda: secrets.token_hex(32),
+    "culler_token": lambda: secrets.token_hex(32),
     # dask-gateway encrypts cluster credentials in its database with a Fernet key
     "gateway_db_key": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "admin_password": lambda: secrets.token_urlsafe(12),

@@ -84,6 +84,15 @@ def time_two_worker_cluster(new_cluster, scale: int = 0, **options) -> float:
     return elapsed
 
 
+def start_in(root: Path, command: list[str]) -> subprocess.Popen:
+    """Start a stock server in its own session (so its whole group can be stopped), logging
+    to a file in ``root``."""
+    log = open(root / "server.log", "wb")
+    return subprocess.Popen(
+        command, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
 def temp_root() -> Path:
     root = Path(tempfile.mkdtemp(prefix="dte-bench-"))
     root.chmod(0o755)
@@ -155,14 +164,7 @@ def stock_spawn(runs: int) -> list[float]:
             token=token,
         )
     )
-    log = open(root / "hub.log", "wb")
-    hub = subprocess.Popen(
-        [str(VENV_BIN / "jupyterhub"), "-f", "jupyterhub_config.py"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    hub = start_in(root, [str(VENV_BIN / "jupyterhub"), "-f", "jupyterhub_config.py"])
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"token {token}"}
     times = []
@@ -216,14 +218,7 @@ def stock_gateway(runs: int) -> list[float]:
             dask=str(VENV_BIN / "dask"),
         )
     )
-    log = open(root / "gateway.log", "wb")
-    server = subprocess.Popen(
-        [str(VENV_BIN / "dask-gateway-server"), "-f", "config.py"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_in(root, [str(VENV_BIN / "dask-gateway-server"), "-f", "config.py"])
     times = []
     try:
         wait_http(f"http://127.0.0.1:{http_port}/api/version")

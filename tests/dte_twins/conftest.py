@@ -35,27 +35,21 @@ def forcing():
     return synthetic_forcing()
 
 
-@pytest.fixture(scope="session")
-def two_worker_client():
+def _local_client(**cluster_options):
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
+    cluster = LocalCluster(threads_per_worker=1, dashboard_address=":0", **cluster_options)
     client = Client(cluster)
     yield client
     client.close()
     cluster.close()
+
+
+@pytest.fixture(scope="session")
+def two_worker_client():
+    yield from _local_client(n_workers=2, processes=True)
 
 
 @pytest.fixture(scope="session")
 def in_process_client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    yield from _local_client(n_workers=1, processes=False)

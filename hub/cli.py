@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -28,6 +27,7 @@ from pathlib import Path
 import psutil
 from traitlets.config import Config
 
+from hub.accounts import ensure_unix_account
 from hub.oidc import configure_oidc
 from hub.settings import SettingsError, load_settings
 from hub.state import Runtime, StateError, StateFolder
@@ -76,27 +76,6 @@ def check_proxy() -> None:
         )
 
 
-def ensure_service_account(name: str) -> pwd.struct_passwd:
-    """Create the unprivileged account that runs user code, if it does not exist (root only)."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "--user-group",
-                name,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(name)
-
-
 def check_open_to_others(state: Path) -> None:
     """Other accounts run this environment's Python and live in the state folder: every folder
     on those paths must let them through."""
@@ -137,7 +116,7 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
         os.chmod(state.path, 0o711)
         os.chmod(state.homes, 0o711)
     if run_as:
-        account = ensure_service_account(run_as)
+        account = ensure_unix_account(run_as, login_shell=False, system=True)
         for folder in (state.gateway_dir, *state.gateway_dir.rglob("*")):
             os.chown(folder, account.pw_uid, account.pw_gid)
     runtime = Runtime.allocate()

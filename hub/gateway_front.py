@@ -66,7 +66,6 @@ class _ProxyMixin:
     """Forward one HTTP request to the gateway's proxy at the same path."""
 
     upstream: str
-    forward_cookies = False
 
     async def forward_http(self):
         url = self.upstream + self.request.uri
@@ -74,7 +73,8 @@ class _ProxyMixin:
         request = httpclient.HTTPRequest(
             url,
             method=self.request.method,
-            headers=_forwardable(self.request.headers, drop_cookie=not self.forward_cookies),
+            # hub cookies stay here: the gateway authenticates by token
+            headers=_forwardable(self.request.headers, drop_cookie=True),
             body=body,
             allow_nonstandard_methods=True,
             follow_redirects=False,
@@ -141,7 +141,10 @@ class DashboardHandler(HubOAuthenticated, _ProxyMixin, websocket.WebSocketHandle
             raise_error=False,
         )
         if response.code == 200:
-            self.access_cache[key] = time.monotonic() + _ACCESS_CACHE_SECONDS
+            now = time.monotonic()
+            for stale in [k for k, until in self.access_cache.items() if until <= now]:
+                del self.access_cache[stale]  # keep the cache as small as the live sessions
+            self.access_cache[key] = now + _ACCESS_CACHE_SECONDS
             return
         if response.code == 404:
             raise web.HTTPError(404, f"no Dask cluster named {cluster_name}")

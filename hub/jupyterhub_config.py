@@ -21,7 +21,6 @@ state = StateFolder(settings.state_dir)
 runtime = state.read_runtime()
 venv_bin = Path(sys.executable).parent
 repo = Path(__file__).resolve().parent.parent
-hub_is_root = os.geteuid() == 0
 system_users = settings.hub.mode == "system-users"
 # The account that runs user code (servers and Dask workers) in single-user mode.
 run_as = service_account(settings)

@@ -27,13 +27,14 @@ import json
 import os
 import pwd
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Unicode, default
+
+from hub.accounts import ensure_unix_account, private_home
 
 __all__ = ["PlatformSpawner", "SingleUserSpawner", "SystemUserSpawner", "stop_user_clusters"]
 
@@ -143,11 +144,7 @@ class SingleUserSpawner(PlatformSpawner):
     )
 
     async def start(self):
-        home = Path(self.home_dir)
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.run_as:
-            account = pwd.getpwnam(self.run_as)
-            os.chown(home, account.pw_uid, account.pw_gid)
+        private_home(self.home_dir, pwd.getpwnam(self.run_as) if self.run_as else None)
         return await super().start()
 
     def make_preexec_fn(self, name):
@@ -193,26 +190,9 @@ class SystemUserSpawner(PlatformSpawner):
                 raise RuntimeError(
                     f"no Unix account {name!r}: create it, or set create_system_users"
                 ) from None
-            subprocess.run(
-                [
-                    "useradd",
-                    "--home-dir",
-                    self.home_dir,
-                    "--no-create-home",
-                    "--shell",
-                    "/bin/bash",
-                    "--user-group",
-                    name,
-                ],
-                check=True,
-                capture_output=True,
-            )
-            account = pwd.getpwnam(name)
+            account = ensure_unix_account(name, home=self.home_dir)
         # The platform's home, whatever the account's own home is (it may predate this state).
-        home = Path(self.home_dir)
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chown(home, account.pw_uid, account.pw_gid)
-        os.chmod(home, 0o700)
+        private_home(self.home_dir, account)
 
     def user_env(self, env):
         env = super().user_env(env)

@@ -1,25 +1,25 @@
 """Fixtures that start the real platform once per test module and create people on it."""
 
 import itertools
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from tests.hub.platform import HubUser, running_platform
+from tests.hub.platform import HubUser, running_platform, shared_temp_folder
 
 _names = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def platform_root():
-    # Not pytest's tmp_path: its folders are private to root, and the unprivileged account
-    # that runs user code must reach the state folder.
-    root = Path(tempfile.mkdtemp(prefix="dte-test-"))
-    root.chmod(0o755)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+    with shared_temp_folder() as folder:
+        yield folder
+
+
+@pytest.fixture
+def root():
+    """A fresh folder for a test that starts its own platform."""
+    with shared_temp_folder() as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")

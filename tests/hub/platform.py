@@ -13,10 +13,12 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,6 +30,21 @@ import websocket
 
 REPO = Path(__file__).resolve().parents[2]
 DTE = Path(sys.executable).parent / "dte"
+
+
+@contextlib.contextmanager
+def shared_temp_folder():
+    """A temporary folder other local accounts can traverse, removed afterwards.
+
+    Not pytest's tmp_path: its folders are private to root, and the unprivileged account that
+    runs user code must reach the state folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dte-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -1,9 +1,6 @@
 """Idle user servers are stopped by jupyterhub-idle-culler, and their Dask clusters with them."""
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,14 +13,9 @@ QUICK_CULLING = {"servers": {"idle_timeout": 6, "cull_every": 2}}
 
 
 @pytest.fixture
-def culling_platform():
-    root = Path(tempfile.mkdtemp(prefix="dte-test-"))
-    root.chmod(0o755)
-    try:
-        with running_platform(root / "state", settings=QUICK_CULLING) as platform:
-            yield platform
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def culling_platform(root):
+    with running_platform(root / "state", settings=QUICK_CULLING) as platform:
+        yield platform
 
 
 def test_an_idle_server_is_culled_and_its_clusters_stopped(culling_platform):

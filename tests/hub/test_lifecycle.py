@@ -1,8 +1,5 @@
 """Stopping and restarting the platform: nothing left running, nothing lost."""
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -16,14 +13,6 @@ from tests.hub.platform import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def root():
-    folder = Path(tempfile.mkdtemp(prefix="dte-test-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_shutdown_leaves_no_process_and_restart_keeps_accounts_and_files(root):

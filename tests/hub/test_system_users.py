@@ -3,10 +3,7 @@
 import os
 import pwd
 import secrets
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -21,14 +18,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def system_platform():
-    root = Path(tempfile.mkdtemp(prefix="dte-test-"))
-    root.chmod(0o755)
-    try:
-        with running_platform(root / "state", settings={"hub": {"mode": "system-users"}}) as p:
-            yield p
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def system_platform(root):
+    with running_platform(root / "state", settings={"hub": {"mode": "system-users"}}) as p:
+        yield p
 
 
 def _remove_account(name: str) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -11,7 +12,7 @@ import sqlite3
 import subprocess
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -61,10 +62,6 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return f"dte-hub {version}" + (f" ({commit})" if commit else "")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -123,10 +120,16 @@ class RunRegistry:
         """``$DTE_RUN_REGISTRY`` if set, else ``~/.dte/runs.sqlite``."""
         return cls(os.environ.get("DTE_RUN_REGISTRY") or Path.home() / ".dte" / "runs.sqlite")
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _connect(self):
+        """A connection that commits on success and is always closed."""
         connection = sqlite3.connect(self.path, timeout=30)
         connection.row_factory = sqlite3.Row
-        return connection
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
 
     def record(self, run: RunRecord) -> str:
         row = asdict(run)
@@ -171,8 +174,7 @@ def to_prov_json(run: RunRecord) -> dict:
     result = f"{ns}:result-{run.run_id}"
     person = f"{ns}:user-{run.user}"
     software = f"{ns}:twin-{run.twin}-{run.twin_version}"
-    started = datetime.fromisoformat(run.started)
-    ended = started.timestamp() + run.duration_s
+    ended = datetime.fromisoformat(run.started) + timedelta(seconds=run.duration_s)
     document = {
         "prefix": {ns: "urn:dte-hub:"},
         "entity": {
@@ -181,9 +183,7 @@ def to_prov_json(run: RunRecord) -> dict:
         "activity": {
             activity: {
                 "prov:startTime": run.started,
-                "prov:endTime": datetime.fromtimestamp(ended, UTC).isoformat(
-                    timespec="milliseconds"
-                ),
+                "prov:endTime": ended.isoformat(timespec="milliseconds"),
                 f"{ns}:parameters": json.dumps(run.parameters, sort_keys=True),
                 f"{ns}:seed": run.seed,
                 f"{ns}:members": run.members,

@@ -50,6 +50,10 @@ def mm_per_day_to_m3s(runoff_mm, area_km2: float):
     return np.asarray(runoff_mm) * area_km2 * 1e3 / SECONDS_PER_DAY
 
 
+def m3s_to_mm_per_day(discharge_m3s, area_km2: float):
+    return np.asarray(discharge_m3s, dtype=float) * SECONDS_PER_DAY / (area_km2 * 1e3)
+
+
 class FloodTwin(Twin):
     """Flood early warning for one catchment and its gauge."""
 
@@ -216,9 +220,10 @@ class FloodTwin(Twin):
             )
         score = kge if objective == "kge" else nse
         warm = self.warmup_days
-        observed_mm = forcing["discharge"].to_numpy(float) * SECONDS_PER_DAY / (self.area * 1e3)
+        observed_mm = m3s_to_mm_per_day(forcing["discharge"], self.area)
         scored = ~np.isnan(observed_mm)
         scored[:warm] = False
+        observed_scored = observed_mm[scored]
         precipitation = forcing["precipitation"].to_numpy(float)
         pet = self._evapotranspiration(forcing, self.latitude)
         names = ("x1", "x2", "x3", "x4")
@@ -226,7 +231,7 @@ class FloodTwin(Twin):
 
         def loss(candidates):  # candidates: shape (4, S), all simulated in one call
             fluxes, _ = gr4j.simulate(precipitation, pet, *candidates)
-            return np.array([-score(q[scored], observed_mm[scored]) for q in fluxes["discharge"]])
+            return np.array([-score(q[scored], observed_scored) for q in fluxes["discharge"]])
 
         best = differential_evolution(
             loss,
@@ -240,13 +245,14 @@ class FloodTwin(Twin):
             updating="deferred",
             x0=[getattr(self, name) for name in names],
         )
-        self.param.update(dict(zip(names, map(float, best.x), strict=False)))
+        fitted = dict(zip(names, map(float, best.x), strict=True))
+        self.param.update(fitted)
         fluxes, _ = gr4j.simulate(precipitation, pet, *best.x)
         simulated = fluxes["discharge"][0][scored]
         return {
-            **dict(zip(names, map(float, best.x), strict=False)),
-            "nse": nse(simulated, observed_mm[scored]),
-            "kge": kge(simulated, observed_mm[scored]),
+            **fitted,
+            "nse": nse(simulated, observed_scored),
+            "kge": kge(simulated, observed_scored),
         }
 
     def assimilate(self, observations: pd.DataFrame) -> None:
@@ -256,7 +262,8 @@ class FloodTwin(Twin):
         from the state reached, so they forecast from the present.
         """
         observations = self.check_input("forcing", observations)
-        if "discharge" not in observations or observations["discharge"].dropna().empty:
+        observed = observations.get("discharge", pd.Series(dtype=float)).dropna()
+        if observed.empty:
             raise InputError("assimilation needs observed 'discharge' (m³/s).")
         pet = self._evapotranspiration(observations, self.latitude)
         _, state = gr4j.simulate(
@@ -268,13 +275,12 @@ class FloodTwin(Twin):
             self.x4,
             state=self._state,
         )
-        last = observations["discharge"].dropna()
-        target_mm = float(last.iloc[-1]) * SECONDS_PER_DAY / (self.area * 1e3)
+        target_mm = float(m3s_to_mm_per_day(observed.iloc[-1], self.area))
         # Direct insertion: the routing store whose outflow, plus what the unit hydrograph
         # delivers directly, gives the observed discharge.
         direct = float(state.queue2[0, 0])
         wanted = max(target_mm - direct, 0.0)
-        outflow = lambda r: r * (1 - (1 + (r / self.x3) ** 4) ** -0.25) - wanted  # noqa: E731
+        outflow = lambda r: gr4j.routing_outflow(r, self.x3) - wanted  # noqa: E731
         upper = self.x3
         while outflow(upper) < 0:
             upper *= 2

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["unit_hydrographs", "GR4JState", "simulate"]
+__all__ = ["unit_hydrographs", "routing_outflow", "GR4JState", "simulate"]
 
 
 def _sh1(t: np.ndarray, x4: float) -> np.ndarray:
@@ -67,23 +67,47 @@ class GR4JState:
     @classmethod
     def initial(cls, members: int, x1, x3, x4) -> GR4JState:
         """The usual start: S = 0.3·X1, R = 0.5·X3, empty unit hydrographs."""
-        x4 = np.broadcast_to(np.asarray(x4, float), (members,))
-        uh1, uh2 = _padded_unit_hydrographs(x4)
+        uh1, uh2 = _padded_unit_hydrographs(np.broadcast_to(np.asarray(x4, float), (members,)))
+        return cls._empty(members, x1, x3, uh1.shape[1], uh2.shape[1])
+
+    @classmethod
+    def _empty(cls, members: int, x1, x3, width1: int, width2: int) -> GR4JState:
         return cls(
             production=np.broadcast_to(0.3 * np.asarray(x1, float), (members,)).copy(),
             routing=np.broadcast_to(0.5 * np.asarray(x3, float), (members,)).copy(),
-            queue1=np.zeros_like(uh1),
-            queue2=np.zeros_like(uh2),
+            queue1=np.zeros((members, width1)),
+            queue2=np.zeros((members, width2)),
         )
 
     def water(self) -> np.ndarray:
         """Water held by the model, per member (mm)."""
         return self.production + self.routing + self.queue1.sum(1) + self.queue2.sum(1)
 
-    def copy(self) -> GR4JState:
+    def fitted(self, width1: int, width2: int) -> GR4JState:
+        """A copy whose queues have the given lengths (X4 changed since this state was reached).
+
+        Longer queues get empty slots; shorter ones deliver what no longer fits on their last
+        day, so no water is lost.
+        """
         return GR4JState(
-            self.production.copy(), self.routing.copy(), self.queue1.copy(), self.queue2.copy()
+            self.production.copy(),
+            self.routing.copy(),
+            _fit_queue(self.queue1, width1),
+            _fit_queue(self.queue2, width2),
         )
+
+
+def _fit_queue(queue: np.ndarray, width: int) -> np.ndarray:
+    if queue.shape[1] <= width:
+        return np.pad(queue, ((0, 0), (0, width - queue.shape[1])))
+    fitted = queue[:, :width].copy()
+    fitted[:, -1] += queue[:, width:].sum(1)
+    return fitted
+
+
+def routing_outflow(routing_store, x3):
+    """Outflow of the routing store: Qr = R[1 − (1 + (R/X3)⁴)^−¼] (mm/d)."""
+    return routing_store * (1 - (1 + (routing_store / x3) ** 4) ** -0.25)
 
 
 def simulate(
@@ -108,8 +132,11 @@ def simulate(
     days = p.shape[1]
     p, e = np.broadcast_to(p, (members, days)), np.broadcast_to(e, (members, days))
     x1, x2, x3, x4 = (np.broadcast_to(np.asarray(x, float), (members,)) for x in (x1, x2, x3, x4))
-    state = GR4JState.initial(members, x1, x3, x4) if state is None else state.copy()
     uh1, uh2 = _padded_unit_hydrographs(x4)
+    if state is None:
+        state = GR4JState._empty(members, x1, x3, uh1.shape[1], uh2.shape[1])
+    else:
+        state = state.fitted(uh1.shape[1], uh2.shape[1])
     s, r, q1, q2 = state.production, state.routing, state.queue1, state.queue2
 
     out = {
@@ -137,7 +164,7 @@ def simulate(
 
         exchange = x2 * (r / x3) ** 3.5
         r = np.maximum(0.0, r + q9 + exchange)
-        qr = r * (1 - (1 + (r / x3) ** 4) ** -0.25)
+        qr = routing_outflow(r, x3)
         r = r - qr
         qd = np.maximum(0.0, qdirect + exchange)
 

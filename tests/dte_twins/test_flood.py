@@ -170,3 +170,15 @@ def test_any_allowed_parameters_give_a_result_without_nan_or_a_clear_error(value
         return
     for variable in result.data_vars.values():
         assert not np.isnan(variable).any()
+
+
+def test_an_assimilated_twin_runs_after_its_parameters_change(forcing):
+    twin = FloodTwin(forcing=forcing.iloc[200:], registry=False)
+    twin.assimilate(forcing.iloc[:200].assign(discharge=50.0))
+    result = twin.run(x4=3.2)  # longer unit hydrographs than the state was reached with
+    assert not np.isnan(result.discharge).any()
+
+
+def test_inherited_parameters_are_named_too(forcing):
+    with pytest.raises(ParameterError, match="seed = -1 is not allowed"):
+        FloodTwin(forcing=forcing, registry=False).run(seed=-1)

@@ -73,3 +73,13 @@ def test_continuing_from_a_state_equals_one_long_run(forcing):
     np.testing.assert_allclose(
         np.concatenate([first["discharge"][0], second["discharge"][0]]), whole["discharge"][0]
     )
+
+
+@pytest.mark.parametrize("new_x4", [1.1, 3.2])
+def test_a_state_continues_under_another_x4_without_losing_water(forcing, new_x4):
+    p, e = forcing.precipitation.to_numpy(), forcing.pet.to_numpy()
+    _, state = simulate(p[:200], e[:200], 350, 0, 90, 1.7)
+    out, final = simulate(p[200:], e[200:], 350, 0, 90, new_x4, state=state)
+    residual = p[200:].sum() - out["actual_et"].sum() - out["discharge"].sum()
+    residual -= (final.water() - state.water())[0]
+    assert abs(residual) < 1e-9 * p.sum()

@@ -1,6 +1,5 @@
 """Stopping and restarting the platform: nothing left running, nothing lost."""
 
-
 import pytest
 
 from tests.hub.conftest import new_account

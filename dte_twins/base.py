@@ -139,6 +139,9 @@ class Twin(param.Parameterized):
                 f"{self.inputs[name]!r}): pass {name}=... when creating the twin."
             ) from None
 
+    def has_input(self, name: str) -> bool:
+        return name in self._input_values
+
     def input_versions(self) -> dict[str, str]:
         return dict(self._input_hashes)
 

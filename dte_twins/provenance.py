@@ -24,22 +24,32 @@ import xarray as xr
 __all__ = ["content_hash", "code_version", "RunRecord", "RunRegistry", "to_prov_json"]
 
 
+def _array_bytes(values) -> bytes:
+    array = np.ascontiguousarray(np.asarray(values))
+    if array.dtype == object:
+        array = array.astype(str)
+    return f"{array.dtype.str}{array.shape}".encode() + array.tobytes()
+
+
 def content_hash(data) -> str:
-    """sha256 of the values (and labels) of an array, Series, DataFrame or Dataset."""
+    """sha256 of the values and labels of an array, Series, DataFrame, DataArray or Dataset."""
     digest = hashlib.sha256()
-    if isinstance(data, xr.Dataset | xr.DataArray):
-        data = data.to_dataframe() if isinstance(data, xr.Dataset) else data.to_series()
+    if isinstance(data, xr.DataArray):
+        data = data.to_dataset(name=str(data.name))
     if isinstance(data, pd.Series):
         data = data.to_frame()
-    if isinstance(data, pd.DataFrame):
+    if isinstance(data, xr.Dataset):
+        for name in sorted(map(str, data.variables)):
+            variable = data.variables[name]
+            digest.update(json.dumps([name, list(map(str, variable.dims))]).encode())
+            digest.update(_array_bytes(variable.values))
+    elif isinstance(data, pd.DataFrame):
         digest.update(json.dumps([str(c) for c in data.columns]).encode())
-        digest.update(np.ascontiguousarray(data.index.to_numpy()).astype(str).tobytes())
+        digest.update(_array_bytes(data.index.to_numpy()))
         for column in data.columns:
-            digest.update(np.ascontiguousarray(data[column].to_numpy(dtype=float)).tobytes())
+            digest.update(_array_bytes(data[column].to_numpy()))
     else:
-        array = np.ascontiguousarray(np.asarray(data, dtype=float))
-        digest.update(str(array.shape).encode())
-        digest.update(array.tobytes())
+        digest.update(_array_bytes(np.asarray(data, dtype=float)))
     return "sha256:" + digest.hexdigest()
 
 

@@ -1,6 +1,6 @@
-"""Flood early warning twin: rainfall → runoff (GR4J) → river level → alerts, with an ensemble
-over rainfall uncertainty, calibration against observed discharge, and assimilation of
-observations so the twin follows its river.
+"""Flood early warning twin: rainfall → runoff (GR4J) → river level → inundation on a DEM →
+damage to exposed assets → alerts, with an ensemble over rainfall uncertainty, calibration
+against observed discharge, and assimilation of observations so the twin follows its river.
 
 Science (see ``gr4j``, ``evapotranspiration``, ``hydraulics`` for the equations):
 
@@ -8,18 +8,23 @@ Science (see ``gr4j``, ``evapotranspiration``, ``hydraulics`` for the equations)
 2. Runoff in mm/d from GR4J (Perrin et al. 2003); discharge Q = q·A/86.4 m³/s for a catchment of
    A km².
 3. Stage from a Manning rating curve, h = h0 + (Q/a)^(3/5), a = B√S/n (WMO-No. 1044).
-4. Ensemble: each member multiplies the rainfall by a lognormal factor exp(σz − σ²/2) of mean 1
+4. With a terrain (a DEM, optionally with exposed assets): flooded cells where the height above
+   the nearest drainage is below the stage, depth d = max(0, h − HAND) (Nobre et al. 2011), and
+   damage = asset area × maximum damage (€/m²) × f(d), f the JRC European residential
+   depth-damage curve (Huizinga et al. 2017); see ``inundation``, ``terrain``, ``damage``.
+5. Ensemble: each member multiplies the rainfall by a lognormal factor exp(σz − σ²/2) of mean 1
    (σ = ``rainfall_spread``), so members differ as rainfall estimates do; exceedance
-   probabilities of the watch, warning and danger discharges follow per day.
-5. Alerts per day: danger when P(Q > danger) ≥ 0.5 (or a single run above it), warning likewise,
+   probabilities of the watch, warning and danger discharges follow per day, and per cell the
+   probability of being flooded.
+6. Alerts per day: danger when P(Q > danger) ≥ 0.5 (or a single run above it), warning likewise,
    watch when P(Q > watch) ≥ 0.2; consecutive days of one level form one alert.
-6. Calibration: differential evolution (SciPy) of X1–X4 maximising KGE (Gupta 2009) or NSE on
+7. Calibration: differential evolution (SciPy) of X1–X4 maximising KGE (Gupta 2009) or NSE on
    observed discharge, all candidates of a generation simulated at once.
-7. Assimilation: the model runs through the observed forcing; then the routing store is set so
+8. Assimilation: the model runs through the observed forcing; then the routing store is set so
    that simulated discharge equals the last observed discharge (direct insertion).
 
-Validation (tests): the checked GR4J values of SCIENCE.md, the water balance, and NSE ≥ 0.7 on the
-real Fulda record (1979–88) after calibration.
+Validation (tests): the checked GR4J values of SCIENCE.md, the water balance, NSE ≥ 0.7 on the
+real Fulda record (1979–88) after calibration, the V-valley flood width, the JRC curve.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from scipy.optimize import brentq, differential_evolution
 from dte_twins.base import Alert, Twin
 from dte_twins.environment import gr4j
 from dte_twins.environment.evapotranspiration import oudin_pet
+from dte_twins.environment.flood_alerts import LEVELS, discharge_alerts, impact_alerts
 from dte_twins.environment.hydraulics import manning_coefficient, stage_from_discharge
+from dte_twins.environment.inundation import flood_impacts, prepare_terrain
 from dte_twins.errors import InputError, ParameterError
 from dte_twins.parameters import Quantity
 from dte_twins.statistics import kge, nse
@@ -43,7 +50,6 @@ from dte_twins.statistics import kge, nse
 __all__ = ["FloodTwin"]
 
 SECONDS_PER_DAY = 86_400.0
-LEVELS = ("watch", "warning", "danger")
 
 
 def mm_per_day_to_m3s(runoff_mm, area_km2: float):
@@ -58,7 +64,8 @@ class FloodTwin(Twin):
     """Flood early warning for one catchment and its gauge."""
 
     twin_version = "0.1.0"
-    inputs = {"forcing": "fulda_forcing"}
+    #: the forcing is required; the terrain (DEM and exposed assets) adds inundation and damage
+    inputs = {"forcing": "fulda_forcing", "terrain": "flood_terrain"}
 
     x1 = Quantity(350.0, bounds=(10, 2500), unit="mm", doc="GR4J production store capacity X1.")
     x2 = Quantity(0.0, bounds=(-10, 5), unit="mm/d", doc="GR4J groundwater exchange X2.")
@@ -75,6 +82,12 @@ class FloodTwin(Twin):
     watch_discharge = Quantity(150.0, bounds=(0, 1e6), unit="m³/s", doc="Discharge to watch.")
     warning_discharge = Quantity(250.0, bounds=(0, 1e6), unit="m³/s", doc="Warning discharge.")
     danger_discharge = Quantity(350.0, bounds=(0, 1e6), unit="m³/s", doc="Danger discharge.")
+    max_damage = Quantity(
+        600.0,
+        bounds=(0, 1e5),
+        unit="€/m²",
+        doc="Maximum damage per m² of exposed building area (JRC tables, per country).",
+    )
     warmup_days = param.Integer(
         365, bounds=(0, 3650), doc="Days at the start used to spin the stores up (not scored)."
     )
@@ -89,6 +102,8 @@ class FloodTwin(Twin):
             )
 
     def check_input(self, name: str, value):
+        if name == "terrain":
+            return prepare_terrain(value)
         if not isinstance(value, pd.DataFrame):
             raise InputError(
                 f"forcing must be a pandas DataFrame indexed by date, not {type(value).__name__}."
@@ -154,6 +169,8 @@ class FloodTwin(Twin):
             {name: ("time", values, {"units": units}) for name, (values, units) in data.items()},
             coords={"time": time},
         )
+        if self.has_input("terrain"):
+            self._add_impacts(result, settings)
         if "discharge" in forcing:
             result["observed_discharge"] = (
                 "time",
@@ -162,48 +179,31 @@ class FloodTwin(Twin):
             )
         return result
 
+    def _add_impacts(self, result: xr.Dataset, settings: dict) -> None:
+        terrain = self.input_value("terrain")
+        impacts = flood_impacts(terrain, result["stage"].to_numpy(), settings["max_damage"])
+        result["flooded_area"] = ("time", impacts["flooded_area"], {"units": "km²"})
+        result["damage"] = ("time", impacts["damage"], {"units": "€"})
+        result["max_depth"] = (("y", "x"), impacts["max_depth"], {"units": "m"})
+        result["peak_damage"] = ((), impacts["peak_damage"], {"units": "€"})
+        # The terrain itself, so maps need nothing else (shared by members, not repeated).
+        for name in ("elevation", "hand", "asset_area"):
+            result[name] = terrain[name]
+
     def default_thresholds(self, settings):
-        return {"discharge": [settings[f"{level}_discharge"] for level in LEVELS]}
+        thresholds = {"discharge": [settings[f"{level}_discharge"] for level in LEVELS]}
+        if self.has_input("terrain"):
+            thresholds["max_depth"] = [0.0]  # the probability of each cell being flooded
+        return thresholds
 
     # --- alerts -----------------------------------------------------------------------------------
     def alerts(self, result: xr.Dataset) -> list[Alert]:
         raw = result.attrs.get("parameters")
         settings = json.loads(raw) if raw else self.settings()
         thresholds = [settings[f"{level}_discharge"] for level in LEVELS]
-        if "member" in result.dims:
-            daily_level = np.zeros(result.sizes["time"], dtype=int)
-            pairs = zip(LEVELS, thresholds, strict=True)
-            for rank, (level, threshold) in enumerate(pairs, start=1):
-                probability = (result["discharge"] > threshold).mean("member").to_numpy()
-                needed = 0.2 if level == "watch" else 0.5
-                daily_level = np.where(probability >= needed, rank, daily_level)
-            peak_probability = {
-                level: (result["discharge"] > t).mean("member").to_numpy()
-                for level, t in zip(LEVELS, thresholds, strict=False)
-            }
-        else:
-            discharge = result["discharge"].to_numpy()
-            daily_level = (discharge[:, None] > np.asarray(thresholds)[None, :]).sum(1)
-            peak_probability = None
-        times = pd.DatetimeIndex(result["time"].to_numpy())
-        alerts = []
-        start = 0
-        for day in range(1, len(daily_level) + 1):
-            if day == len(daily_level) or daily_level[day] != daily_level[start]:
-                rank = int(daily_level[start])
-                if rank > 0:
-                    level = LEVELS[rank - 1]
-                    span = f"{times[start].date()}/{times[day - 1].date()}"
-                    if peak_probability is not None:
-                        chance = float(peak_probability[level][start:day].max())
-                        message = (
-                            f"{level}: discharge above {thresholds[rank - 1]:g} m³/s with "
-                            f"probability up to {chance:.0%}"
-                        )
-                    else:
-                        message = f"{level}: discharge above {thresholds[rank - 1]:g} m³/s"
-                    alerts.append(Alert(level, message, where="gauge", when=span))
-                start = day
+        alerts = discharge_alerts(result, dict(zip(LEVELS, thresholds, strict=True)))
+        if "peak_damage" in result:
+            alerts.extend(impact_alerts(result))
         return alerts
 
     # --- calibration and assimilation -----------------------------------------------------------

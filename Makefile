@@ -54,7 +54,8 @@ test: install browser
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/platform.py
+	$(BIN)/python bench/platform_startup.py
+	$(BIN)/python bench/twins.py
 
 reset: install
 	$(BIN)/dte reset --yes

@@ -49,9 +49,11 @@ class Alert:
             raise ValueError(f"alert level must be one of {ALERT_LEVELS}, not {self.level!r}")
 
 
-def _member(twin_class, settings: dict, inputs: dict, state, seed: np.random.SeedSequence):
+def _member(seed: np.random.SeedSequence, twin_class, settings: dict, inputs: dict, state):
     """One ensemble member; a module-level function so Dask can ship it to a worker."""
-    twin = twin_class(registry=False, **inputs, **settings)
+    twin = twin_class(registry=False, **settings)
+    # The inputs were checked, prepared and hashed once by the twin that started the ensemble.
+    twin._input_values = dict(inputs)
     twin._state = state
     return twin.simulate(dict(settings), np.random.default_rng(seed), member=True)
 
@@ -195,14 +197,21 @@ class Twin(param.Parameterized):
             from dte_twins.compute import find_client
 
             client = find_client()
-        inputs = client.scatter(self._input_values, broadcast=True) if self._input_values else {}
+        # Scattered as a list with unique keys: a scattered dict takes its keys ("forcing") as
+        # Dask keys, which a second ensemble would reuse while the scheduler is still releasing
+        # them from the first ("lost dependencies").
+        names = list(self._input_values)
+        scattered = client.scatter(
+            [self._input_values[name] for name in names], broadcast=True, hash=False
+        )
+        inputs = dict(zip(names, scattered, strict=True))
         futures = client.map(
             _member,
-            [type(self)] * n,
-            [settings] * n,
-            [inputs] * n,
-            [self._state] * n,
             seeds,
+            twin_class=type(self),
+            settings=settings,
+            inputs=inputs,
+            state=self._state,
             pure=False,
         )
         try:

@@ -1,10 +1,9 @@
 """Fixtures for twin tests: forcing, a run registry in a temporary folder, Dask clusters."""
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from dte_twins.provenance import RunRegistry
+from tests.dte_twins.synthetic import synthetic_forcing
 
 
 @pytest.fixture
@@ -16,18 +15,6 @@ def registry(tmp_path):
 def private_default_registry(tmp_path, monkeypatch):
     # Runs without an explicit registry go here, never into the tester's home.
     monkeypatch.setenv("DTE_RUN_REGISTRY", str(tmp_path / "default-runs.sqlite"))
-
-
-def synthetic_forcing(days=400, seed=3) -> pd.DataFrame:
-    """Markov-chain wet days with gamma amounts (Seattle-like, SCIENCE.md) and a seasonal PET."""
-    rng = np.random.default_rng(seed)
-    wet = np.zeros(days, bool)
-    for day in range(1, days):
-        wet[day] = rng.random() < (0.673 if wet[day - 1] else 0.244)
-    rain = np.where(wet, rng.gamma(0.80, 8.9, days), 0.0)
-    pet = 2.0 + 1.5 * np.sin(2 * np.pi * (np.arange(days) - 80) / 365)
-    index = pd.date_range("2020-01-01", periods=days, freq="D")
-    return pd.DataFrame({"precipitation": rain, "pet": pet}, index=index)
 
 
 @pytest.fixture
@@ -53,3 +40,8 @@ def two_worker_client():
 @pytest.fixture(scope="session")
 def in_process_client():
     yield from _local_client(n_workers=1, processes=False)
+
+
+@pytest.fixture(scope="session")
+def one_worker_client():
+    yield from _local_client(n_workers=1, processes=True)

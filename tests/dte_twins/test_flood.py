@@ -89,6 +89,14 @@ def test_ensemble_is_identical_in_process_and_on_two_workers(
     assert "discharge_above_250" in here
 
 
+def test_ensembles_follow_one_another_on_one_client(forcing, one_worker_client):
+    # A second ensemble over the same inputs must not reuse the first one's data keys while
+    # the scheduler releases them (it cancelled members with "lost dependencies").
+    twin = FloodTwin(forcing=forcing, registry=False)
+    for members in (2, 32, 32):
+        assert twin.ensemble(members, client=one_worker_client).sizes["member"] == members
+
+
 def test_alerts_follow_thresholds(forcing):
     twin = FloodTwin(
         forcing=forcing,

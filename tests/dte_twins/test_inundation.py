@@ -12,21 +12,7 @@ from dte_twins.environment.inundation import flood_impacts, prepare_terrain
 from dte_twins.environment.terrain import height_above_nearest_drainage
 from dte_twins.errors import InputError
 from tests.dte_twins.reference_flood import gr4j_reference, hand_reference
-
-
-def valley(width_m=600.0, length_m=2000.0, cell_m=10.0, side_slope=0.02, bed_slope=1e-4):
-    """A V valley z = side_slope·|x| + bed_slope·y draining to y = 0, houses on both banks."""
-    x = np.arange(-width_m / 2, width_m / 2 + cell_m / 2, cell_m)
-    y = np.arange(0.0, length_m + cell_m / 2, cell_m)
-    xx, yy = np.meshgrid(x, y)
-    assets = np.where((np.abs(xx) > 30) & (np.abs(xx) < 120) & (yy % 200 < 50), 80.0, 0.0)
-    return xr.Dataset(
-        {
-            "elevation": (("y", "x"), side_slope * np.abs(xx) + bed_slope * yy, {"units": "m"}),
-            "asset_area": (("y", "x"), assets, {"units": "m²"}),
-        },
-        coords={"x": x, "y": y},
-    )
+from tests.dte_twins.synthetic import valley
 
 
 def test_hand_matches_the_cell_by_cell_reference():

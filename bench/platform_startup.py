@@ -9,7 +9,7 @@ Measured in one run, so the machine's noise hits both sides alike (compare ratio
 - fresh clone: ``git clone`` of this repository, ``make install``, ``dte up``, hub answering
   (skip with ``--no-fresh-clone``).
 
-Usage: ``python bench/platform.py [--runs 5] [--no-fresh-clone]``
+Usage: ``python bench/platform_startup.py [--runs 5] [--no-fresh-clone]``
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, where this file would shadow the
-# standard library's `platform` module: put the repository there instead.
 REPO = Path(__file__).resolve().parents[1]
-sys.path[0] = str(REPO)
+sys.path.insert(0, str(REPO))
 
 import argparse
 import contextlib
@@ -36,6 +34,7 @@ import time
 
 import requests
 
+from bench.timing import summary
 from tests.hub.platform import (
     HubUser,
     free_port,
@@ -44,16 +43,6 @@ from tests.hub.platform import (
 
 VENV_BIN = Path(sys.executable).parent
 PROXY = REPO / "hub/proxy/node_modules/.bin/configurable-http-proxy"
-
-
-def summary(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {
-        "median_s": round(statistics.median(ordered), 3),
-        "min_s": round(ordered[0], 3),
-        "max_s": round(ordered[-1], 3),
-        "runs_s": [round(v, 3) for v in values],
-    }
 
 
 def wait_http(url: str, timeout: float = 60) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of DTE Hub; each prints one JSON document (see the README)."""

@@ -1,0 +1,15 @@
+"""Summaries of repeated timings: medians and ranges, never one run (the machines are noisy)."""
+
+from __future__ import annotations
+
+import statistics
+
+
+def summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {
+        "median_s": round(statistics.median(ordered), 6),
+        "min_s": round(ordered[0], 6),
+        "max_s": round(ordered[-1], 6),
+        "runs_s": [round(v, 6) for v in values],
+    }

@@ -1,0 +1,172 @@
+"""The on-disk cache of built datasets: Parquet for tables, Zarr for grids, never half-written.
+
+Layout under the cache root (``DTE_CATALOG_CACHE``; the platform points it into its state
+folder, elsewhere ``~/.cache/dte-hub/catalog``)::
+
+    <entry>/<size>/data.parquet | data.zarr
+    <entry>/<size>/manifest.json      every file with its size, written last
+
+A build writes into a hidden sibling folder and renames it into place in one step, so an
+interrupted build leaves nothing a reader would take for data, and two processes building at once
+both end with one complete copy. A read first compares the files with the manifest (a truncated
+Parquet file or a missing Zarr chunk is found before any value is read), then opens the data:
+lazily with Dask for Zarr and for tables of the large sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from catalogs.errors import CatalogError
+
+__all__ = ["cache_root", "CachedData", "MANIFEST"]
+
+MANIFEST = "manifest.json"
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("DTE_CATALOG_CACHE")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "dte-hub" / "catalog"
+
+
+def _file_sizes(folder: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(folder)): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
+class CachedData:
+    """One entry at one size in the cache."""
+
+    def __init__(self, entry: str, size: str, storage: str, root: Path | None = None):
+        if storage not in ("parquet", "zarr"):
+            raise ValueError(f"storage must be 'parquet' or 'zarr', not {storage!r}")
+        self.entry, self.size, self.storage = entry, size, storage
+        self.folder = (root or cache_root()) / entry / size
+        self.data_path = self.folder / f"data.{storage}"
+
+    @property
+    def rebuild_hint(self) -> str:
+        return (
+            f"rebuild it with `python -m catalogs rebuild {self.entry} --size {self.size}` or "
+            f"`open_catalog().rebuild({self.entry!r}, size={self.size!r})`"
+        )
+
+    def exists(self) -> bool:
+        return (self.folder / MANIFEST).is_file()
+
+    def check(self) -> dict:
+        """The manifest, after checking every file against it; CatalogError if anything is off."""
+        manifest_path = self.folder / MANIFEST
+        if not manifest_path.is_file():
+            state = "is incomplete (no manifest)" if self.folder.exists() else "is missing"
+            raise CatalogError(
+                f"the cache of {self.entry!r} ({self.folder}) {state}: {self.rebuild_hint}."
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            expected = manifest["files"]
+        except (ValueError, KeyError):
+            raise CatalogError(
+                f"the cache manifest of {self.entry!r} ({manifest_path}) is corrupt: "
+                f"{self.rebuild_hint}."
+            ) from None
+        actual = _file_sizes(self.folder)
+        for name, size in expected.items():
+            if name not in actual:
+                raise CatalogError(
+                    f"the cache of {self.entry!r} is corrupt: {name} is missing from "
+                    f"{self.folder}: {self.rebuild_hint}."
+                )
+            if actual[name] != size:
+                raise CatalogError(
+                    f"the cache of {self.entry!r} is corrupt: {name} has {actual[name]} bytes, "
+                    f"{size} were written: {self.rebuild_hint}."
+                )
+        return manifest
+
+    def write(self, produce: Callable[[], object], metadata: dict) -> None:
+        """Build with ``produce`` into a hidden folder, then move it into place atomically.
+
+        ``produce`` returns a DataFrame, an iterable of DataFrames (written as row groups, for
+        tables too large for memory) or a Dataset (possibly Dask-backed, written chunk by chunk).
+        """
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.folder.parent / f".{self.size}.building-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            data = produce()
+            target = staging / self.data_path.name
+            if self.storage == "zarr":
+                _write_zarr(data, target)
+            else:
+                _write_parquet(data, target)
+            manifest = {"entry": self.entry, "size": self.size, **metadata}
+            manifest["files"] = _file_sizes(staging)
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
+            if self.folder.exists():  # a corrupt copy being replaced
+                shutil.rmtree(self.folder)
+            try:
+                staging.rename(self.folder)
+            except OSError:
+                if not self.exists():  # not another process winning the race: a real error
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def open(self, lazy: bool):
+        """The data: an xarray Dataset (Dask-backed) or a pandas / Dask DataFrame."""
+        self.check()
+        try:
+            if self.storage == "zarr":
+                return xr.open_zarr(self.data_path, chunks={})
+            if lazy:
+                import dask.dataframe as dd
+
+                return dd.read_parquet(self.data_path)
+            return pd.read_parquet(self.data_path)
+        except Exception as error:  # the manifest matched, but the bytes are damaged
+            raise CatalogError(
+                f"the cache of {self.entry!r} cannot be read ({type(error).__name__}: {error}): "
+                f"{self.rebuild_hint}."
+            ) from error
+
+
+def _write_zarr(data, target: Path) -> None:
+    if not isinstance(data, xr.Dataset):
+        raise TypeError(f"a grid builder must return an xarray Dataset, not {type(data).__name__}")
+    data.to_zarr(target, mode="w-", consolidated=True, zarr_format=2)
+
+
+def _write_parquet(data, target: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunks: Iterable[pd.DataFrame] = [data] if isinstance(data, pd.DataFrame) else data
+    writer = None
+    try:
+        for chunk in chunks:
+            table = pa.Table.from_pandas(chunk, preserve_index=True)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError("a table builder produced no rows")

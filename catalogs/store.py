@@ -1,0 +1,60 @@
+"""Reading an entry: build it into the cache on first use, check it, open it.
+
+This is what the Intake reader calls; it works the same without Intake (``read_entry``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from catalogs.cache import CachedData
+from catalogs.entries import EntrySpec, entry_spec
+from catalogs.sizes import SIZES, scale_of, size_name
+
+__all__ = ["read_entry", "build_entry", "cached", "LAZY_FROM_SCALE"]
+
+#: tables of at least this scale open as Dask DataFrames (grids always open lazily from Zarr)
+LAZY_FROM_SCALE = SIZES["large"]
+#: grids of more cells than this are checked for names, dims and types only, not every value
+VALUE_CHECK_LIMIT = 20_000_000
+
+
+def cached(spec: EntrySpec, size="default") -> CachedData:
+    return CachedData(spec.name, size_name(size) if spec.sized else "default", spec.storage)
+
+
+def _produce(spec: EntrySpec, size):
+    from importlib import import_module
+
+    module, function = spec.builder.split(":")
+    builder = getattr(import_module(module), function)
+    data = builder(scale_of(size)) if spec.sized else builder()
+    if spec.schema.kind == "grid":
+        return spec.schema.validate(
+            data, check_values=data.sizes.get("x", 1) * data.sizes.get("y", 1) <= VALUE_CHECK_LIMIT
+        )
+    if hasattr(data, "columns"):
+        return spec.schema.validate(data)
+    return (spec.schema.validate(chunk) for chunk in data)
+
+
+def build_entry(name: str, size="default", force: bool = False) -> float:
+    """Build an entry into the cache (again, with ``force``); the seconds it took."""
+    spec = entry_spec(name)
+    target = cached(spec, size)
+    started = time.perf_counter()
+    if force or not target.exists():
+        metadata = {"synthetic": spec.synthetic, "scale": scale_of(size) if spec.sized else 1}
+        target.write(lambda: _produce(spec, size), metadata)
+    return time.perf_counter() - started
+
+
+def read_entry(name: str, size="default", lazy: bool | None = None):
+    """The data of an entry: pandas (or Dask) DataFrame for tables, xarray Dataset for grids."""
+    spec = entry_spec(name)
+    target = cached(spec, size)
+    if not target.exists():
+        build_entry(name, size)
+    if lazy is None:
+        lazy = spec.sized and scale_of(size) >= LAZY_FROM_SCALE
+    return target.open(lazy=lazy)

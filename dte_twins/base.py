@@ -25,7 +25,7 @@ import numpy as np
 import param
 import xarray as xr
 
-from dte_twins.errors import ParameterError
+from dte_twins.errors import InputError, ParameterError
 from dte_twins.parameters import describe_allowed
 from dte_twins.provenance import RunRecord, RunRegistry, code_version, content_hash
 from dte_twins.statistics import summarise_members
@@ -69,7 +69,11 @@ class Twin(param.Parameterized):
         default=0, bounds=(0, 2**32 - 1), doc="Seed of all randomness: same seed, same result."
     )
 
-    def __init__(self, registry: RunRegistry | None | bool = None, **parameters):
+    def __init__(
+        self, registry: RunRegistry | None | bool = None, catalog=None, **parameters
+    ):
+        """``catalog``: any mapping of entry name to an Intake reader (``open_catalog()``); the
+        inputs not passed as arrays are read from their entries in it."""
         input_values = {
             name: parameters.pop(name) for name in list(parameters) if name in self.inputs
         }
@@ -80,8 +84,27 @@ class Twin(param.Parameterized):
         self._state = None
         self._input_values: dict[str, Any] = {}
         self._input_hashes: dict[str, str] = {}
+        self._input_sources: dict[str, str] = {}
         for name, value in input_values.items():
             self.set_input(name, value)
+        if catalog is not None:
+            for name in self.inputs:
+                if name not in input_values:
+                    self.read_input(name, catalog)
+
+    def read_input(self, name: str, catalog) -> None:
+        """Read input ``name`` from its entry in ``catalog`` (duck-typed: this layer never
+        imports the catalog's code)."""
+        entry = self.inputs[name]
+        try:
+            reader = catalog[entry]
+        except KeyError:
+            raise InputError(
+                f"{type(self).__name__} reads its input {name!r} from the catalog entry "
+                f"{entry!r}, which this catalog does not have."
+            ) from None
+        self.set_input(name, reader.read())
+        self._input_sources[name] = entry
 
     # --- parameters ------------------------------------------------------------------------------
     @classmethod
@@ -127,6 +150,7 @@ class Twin(param.Parameterized):
             )
         self._input_values[name] = self.check_input(name, value)
         self._input_hashes[name] = content_hash(self._input_values[name])
+        self._input_sources.pop(name, None)
 
     def check_input(self, name: str, value):
         """Validate (and normalise) an input; raise InputError. Subclasses extend."""
@@ -138,14 +162,19 @@ class Twin(param.Parameterized):
         except KeyError:
             raise ParameterError(
                 f"{type(self).__name__} needs its input {name!r} (catalog entry "
-                f"{self.inputs[name]!r}): pass {name}=... when creating the twin."
+                f"{self.inputs[name]!r}): pass {name}=... or catalog=open_catalog() when creating "
+                "the twin."
             ) from None
 
     def has_input(self, name: str) -> bool:
         return name in self._input_values
 
     def input_versions(self) -> dict[str, str]:
-        return dict(self._input_hashes)
+        """Content hash of each input, prefixed by the catalog entry it was read from."""
+        return {
+            name: f"{self._input_sources[name]}@{digest}" if name in self._input_sources else digest
+            for name, digest in self._input_hashes.items()
+        }
 
     # --- science, for subclasses ---------------------------------------------------------------
     def simulate(
@@ -201,8 +230,10 @@ class Twin(param.Parameterized):
         # Dask keys, which a second ensemble would reuse while the scheduler is still releasing
         # them from the first ("lost dependencies").
         names = list(self._input_values)
-        scattered = client.scatter(
-            [self._input_values[name] for name in names], broadcast=True, hash=False
+        scattered = (
+            client.scatter([self._input_values[n] for n in names], broadcast=True, hash=False)
+            if names
+            else []
         )
         inputs = dict(zip(names, scattered, strict=True))
         futures = client.map(

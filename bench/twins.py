@@ -40,6 +40,7 @@ class TwinCase:
     reference: Callable  # plain NumPy reference with the same signature
     kernel_arguments: Callable[[], tuple]  # -> positional arguments for both
     ensemble_members: int = 32
+    ensemble_size: str = "large"  # the size whose members are timed for scaling
 
 
 def flood_case() -> TwinCase:
@@ -77,7 +78,32 @@ def flood_case() -> TwinCase:
     return TwinCase(make_twin, kernel, reference, arguments)
 
 
-CASES: dict[str, Callable[[], TwinCase]] = {"flood": flood_case}
+def calorimeter_case() -> TwinCase:
+    import numpy as np
+
+    from dte_twins.physics.calorimeter import CalorimeterTwin
+    from dte_twins.physics.materials import SamplingCalorimeter
+    from dte_twins.physics.showers import simulate_showers
+    from tests.dte_twins import reference_calorimeter
+
+    def make_twin(size):
+        events = {"default": 200, "ensemble": 2_000, "large": 20_000}[size]
+        return CalorimeterTwin(registry=False, n_events=events)
+
+    # the hit-level reference Monte Carlo: 200 electrons of 10 GeV in the default Pb/LAr stack
+    def kernel(energy, calorimeter, events, seed):
+        return simulate_showers(energy, calorimeter, events, np.random.default_rng(seed))
+
+    def reference(energy, calorimeter, events, seed):
+        return reference_calorimeter.simulate_showers(
+            energy, calorimeter, events, np.random.default_rng(seed)
+        )
+
+    arguments = lambda: (10.0, SamplingCalorimeter(), 200, 0)  # noqa: E731
+    return TwinCase(make_twin, kernel, reference, arguments, 32, ensemble_size="ensemble")
+
+
+CASES: dict[str, Callable[[], TwinCase]] = {"flood": flood_case, "calorimeter": calorimeter_case}
 
 
 def timed(function: Callable, runs: int) -> list[float]:
@@ -92,7 +118,8 @@ def timed(function: Callable, runs: int) -> list[float]:
 def ensemble_scaling(case: TwinCase, runs: int, members: int) -> dict:
     from distributed import Client, LocalCluster
 
-    twin = case.make_twin("large")  # members long enough that scheduling is not what is timed
+    # members long enough that scheduling is not what is timed
+    twin = case.make_twin(case.ensemble_size)
     result = {}
     for workers in (1, 2):
         with (

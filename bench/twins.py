@@ -78,6 +78,38 @@ def flood_case() -> TwinCase:
     return TwinCase(make_twin, kernel, reference, arguments)
 
 
+def drought_case() -> TwinCase:
+    import numpy as np
+
+    from catalogs.real_data import site24_daily
+    from dte_twins.environment.bucket import simulate
+    from dte_twins.environment.drought import DroughtTwin
+    from tests.dte_twins.reference_drought import bucket_reference
+    from tests.dte_twins.synthetic import synthetic_forcing
+
+    def make_twin(size):  # the real site-24 record; 1 cell, or 1000 cells of sub-grid soils
+        return DroughtTwin(
+            forcing=site24_daily(), registry=False, cells=1 if size == "default" else 1000
+        )
+
+    def kernel(forcing, parameters):
+        return simulate(forcing.precipitation, forcing.pet, *parameters)[0]["storage"]
+
+    def reference(forcing, parameters):
+        return bucket_reference(forcing.precipitation, forcing.pet, *parameters)[0]["storage"]
+
+    def arguments():  # 256 soils over 3 years, as in calibration
+        rng = np.random.default_rng(0)
+        parameters = [
+            rng.uniform(50, 300, 256),
+            rng.uniform(0.05, 1, 256),
+            1 / rng.uniform(0.002, 0.1, 256),
+        ]
+        return synthetic_forcing(3 * 365), parameters
+
+    return TwinCase(make_twin, kernel, reference, arguments)
+
+
 def calorimeter_case() -> TwinCase:
     import numpy as np
 
@@ -103,7 +135,11 @@ def calorimeter_case() -> TwinCase:
     return TwinCase(make_twin, kernel, reference, arguments, 32, ensemble_size="ensemble")
 
 
-CASES: dict[str, Callable[[], TwinCase]] = {"flood": flood_case, "calorimeter": calorimeter_case}
+CASES: dict[str, Callable[[], TwinCase]] = {
+    "flood": flood_case,
+    "drought": drought_case,
+    "calorimeter": calorimeter_case,
+}
 
 
 def timed(function: Callable, runs: int) -> list[float]:

@@ -86,9 +86,45 @@ ENTRIES: dict[str, EntrySpec] = {
             extra={"area_km2": 2976.41, "latitude": 50.6},
         ),
         EntrySpec(
+            name="site24_daily",
+            description=(
+                "Site 24 (Hesse, Germany), daily weather and 0–40 cm soil moisture 2014–2016, "
+                "from hourly records (dates repaired, see catalogs.real_data.site24_daily)."
+            ),
+            builder="catalogs.real_data:site24_daily",
+            schema=TableSchema(
+                (
+                    *_FORCING,
+                    _number("t_min", "°C", -60, 60),
+                    _number("t_max", "°C", -60, 60),
+                    _number("solar_radiation", "MJ m⁻² d⁻¹", 0, 50),
+                    _number("pressure", "kPa", 50, 110),
+                    _number("relative_humidity", "%", 0, 100),
+                    _number("wind_speed", "m/s", 0, 80),
+                    _number("soil_moisture_10cm", "m³/m³", 0, 1, allow_missing=True),
+                    _number("soil_moisture_25cm", "m³/m³", 0, 1, allow_missing=True),
+                    _number("soil_moisture_40cm", "m³/m³", 0, 1, allow_missing=True),
+                    _number("soil_moisture", "m³/m³", 0, 1, allow_missing=True),
+                )
+            ),
+            license=(
+                "MIT (spotpy 1.6.7 example data); courtesy of the Chair of Landscape, Water and "
+                "Biogeochemical Cycles, Justus-Liebig-University Gießen"
+            ),
+            provenance=(
+                "spotpy 1.6.7, examples/cmf_data/driver_data_site24.csv and "
+                "soilmoisture_site24.csv (hourly), aggregated to days"
+            ),
+            spatial_extent="Schwingbach / Vollnkirchener Bach near Gießen, 50.5° N 8.6° E",
+            time_extent="2014-01-01/2016-12-31",
+            synthetic=False,
+            used_by=("DroughtTwin.forcing",),
+            extra={"latitude": 50.5},
+        ),
+        EntrySpec(
             name="nile_flow",
             description="Annual flow of the Nile at Aswan, 10⁸ m³ per year, 1871–1970.",
-            builder="catalogs.builders.observations:nile_annual",
+            builder="catalogs.real_data:nile_annual",
             schema=TableSchema((_number("volume", "1e8 m³/yr", 0, 1e5),)),
             license="BSD-3-Clause (statsmodels 0.15.0 datasets); public domain data",
             provenance="statsmodels.datasets.nile (Cobb 1978; Durbin & Koopman 2001)",

@@ -6,10 +6,11 @@ import pytest
 
 from catalogs import open_catalog
 from catalogs.entries import ENTRIES
+from dte_twins.environment.drought import DroughtTwin
 from dte_twins.environment.flood import FloodTwin
 from dte_twins.physics.calorimeter import CalorimeterTwin
 
-TWINS = [FloodTwin, CalorimeterTwin]
+TWINS = [FloodTwin, DroughtTwin, CalorimeterTwin]
 
 
 @pytest.mark.parametrize("twin_class", TWINS, ids=lambda c: c.__name__)
@@ -34,3 +35,9 @@ def test_the_calorimeter_twin_learns_from_the_test_beam_entry():
     assert json.loads(twin.run().attrs["input_versions"])["showers"].startswith(
         "calorimeter_showers@"
     )
+
+
+def test_the_drought_twin_runs_on_the_site_24_entry():
+    result = DroughtTwin(catalog=open_catalog(), registry=False).run()
+    assert json.loads(result.attrs["input_versions"])["forcing"].startswith("site24_daily@")
+    assert "observed_soil_moisture" in result or "soil_moisture" in result

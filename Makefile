@@ -56,6 +56,7 @@ test: install browser
 bench: install
 	$(BIN)/python bench/platform_startup.py
 	$(BIN)/python bench/twins.py
+	$(BIN)/python bench/catalog.py
 
 reset: install
 	$(BIN)/dte reset --yes

@@ -110,6 +110,32 @@ def drought_case() -> TwinCase:
     return TwinCase(make_twin, kernel, reference, arguments)
 
 
+def detector_noise_case() -> TwinCase:
+    import numpy as np
+
+    from dte_twins.physics.detector_model import simulate_detector
+    from dte_twins.physics.detector_noise import DetectorNoiseTwin
+    from dte_twins.physics.spectral import apply_witness_filters
+    from tests.dte_twins.reference_detector_noise import (
+        apply_witness_filters_reference,
+        witness_filter_arguments,
+    )
+
+    def make_twin(size):  # 32 s or 1024 s of 1024 Hz channels
+        seconds = 32.0 if size == "default" else 1024.0
+        channels = simulate_detector(seconds, 1024, rng=np.random.default_rng(0))
+        return DetectorNoiseTwin(channels=channels, registry=False, duration=seconds)
+
+    # the Wiener prediction of strain from 3 witnesses over 1024 s: FFT filtering vs np.convolve
+    return TwinCase(
+        make_twin,
+        apply_witness_filters,
+        apply_witness_filters_reference,
+        lambda: witness_filter_arguments(1024.0),
+        ensemble_size="default",
+    )
+
+
 def calorimeter_case() -> TwinCase:
     import numpy as np
 
@@ -138,6 +164,7 @@ def calorimeter_case() -> TwinCase:
 CASES: dict[str, Callable[[], TwinCase]] = {
     "flood": flood_case,
     "drought": drought_case,
+    "detector_noise": detector_noise_case,
     "calorimeter": calorimeter_case,
 }
 

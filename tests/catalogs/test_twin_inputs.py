@@ -9,8 +9,9 @@ from catalogs.entries import ENTRIES
 from dte_twins.environment.drought import DroughtTwin
 from dte_twins.environment.flood import FloodTwin
 from dte_twins.physics.calorimeter import CalorimeterTwin
+from dte_twins.physics.detector_noise import DetectorNoiseTwin
 
-TWINS = [FloodTwin, DroughtTwin, CalorimeterTwin]
+TWINS = [FloodTwin, DroughtTwin, DetectorNoiseTwin, CalorimeterTwin]
 
 
 @pytest.mark.parametrize("twin_class", TWINS, ids=lambda c: c.__name__)
@@ -41,3 +42,10 @@ def test_the_drought_twin_runs_on_the_site_24_entry():
     result = DroughtTwin(catalog=open_catalog(), registry=False).run()
     assert json.loads(result.attrs["input_versions"])["forcing"].startswith("site24_daily@")
     assert "observed_soil_moisture" in result or "soil_moisture" in result
+
+
+def test_the_detector_twin_finds_the_glitches_of_the_catalog_channels():
+    twin = DetectorNoiseTwin(catalog=open_catalog(size="small"), registry=False, duration=16)
+    result = twin.run()
+    assert json.loads(result.attrs["input_versions"])["channels"].startswith("detector_channels@")
+    assert result.sizes["trigger"] >= 1

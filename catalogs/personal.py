@@ -76,7 +76,7 @@ def _read_file(path: Path, kind: str):
 def _check_owner(path: Path) -> None:
     if not path.is_file():
         raise CatalogError(f"{path} is not a file.")
-    if os.geteuid() != 0 and path.stat().st_uid != os.geteuid():
+    if path.stat().st_uid != os.geteuid():
         raise CatalogError(f"{path} belongs to another account: register only files you own.")
 
 

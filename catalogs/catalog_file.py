@@ -41,6 +41,14 @@ def build_catalog() -> Catalog:
         },
     )
     for name, spec in ENTRIES.items():
+        if spec.live:
+            catalog[name] = ReaderDescription(
+                reader="catalogs.readers:LiveFeedReader",
+                kwargs={"feed": spec.feed},
+                metadata=spec.metadata(),
+                output_instance="pandas:DataFrame",
+            )
+            continue
         # not "size": a reader argument named like a catalog parameter is taken as its value
         kwargs = {"entry": name, "entry_size": "{size}" if spec.sized else "default"}
         catalog[name] = ReaderDescription(

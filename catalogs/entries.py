@@ -263,7 +263,7 @@ ENTRIES: dict[str, EntrySpec] = {
             description=(
                 "Live river gauge (simulated physical twin, Fulda-like catchment): one model day "
                 "per tick (a second by default) of rain, temperature, PET, discharge and stage; "
-                "the archived history since the feed started, with seq and recorded_at."
+                "reads the history the live archive keeps, with seq and recorded_at."
             ),
             builder="",
             feed="river_gauge",

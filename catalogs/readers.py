@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from intake.readers import BaseReader
 
-__all__ = ["EntryReader", "PersonalEntryReader"]
+__all__ = ["EntryReader", "LiveFeedReader", "PersonalEntryReader"]
 
 
 class EntryReader(BaseReader):
@@ -22,6 +22,25 @@ class EntryReader(BaseReader):
         from catalogs.store import read_entry
 
         return read_entry(entry, size=entry_size, lazy=lazy)
+
+
+class LiveFeedReader(BaseReader):
+    """The archived history of a live feed, from the platform's ``live`` service.
+
+    ``read()`` gives a DataFrame indexed by model time; ``since``/``until`` (sequence numbers,
+    ``since < seq <= until``) and ``limit`` narrow it. To follow the feed as it comes, use the
+    client: ``for observation in catalogs.live.LiveFeed(feed): ...``. The service address and
+    token come from ``DTE_LIVE_URL`` and ``JUPYTERHUB_API_TOKEN`` (set in user servers), or
+    ``url=`` and ``token=``.
+    """
+
+    imports = {"catalogs", "requests"}
+    output_instance = "pandas:DataFrame"
+
+    def _read(self, feed: str, since=0, until=None, limit=None, url=None, token=None, **_):
+        from catalogs.live.client import LiveFeed
+
+        return LiveFeed(feed, url=url, token=token).history(since=since, until=until, limit=limit)
 
 
 class PersonalEntryReader(BaseReader):

@@ -9,6 +9,7 @@ import time
 
 from catalogs.cache import CachedData
 from catalogs.entries import EntrySpec, entry_spec
+from catalogs.errors import CatalogError
 from catalogs.sizes import SIZES, scale_of, size_name
 
 __all__ = ["read_entry", "build_entry", "cached", "LAZY_FROM_SCALE"]
@@ -41,6 +42,11 @@ def _produce(spec: EntrySpec, size):
 def build_entry(name: str, size="default", force: bool = False) -> float:
     """Build an entry into the cache (again, with ``force``); the seconds it took."""
     spec = entry_spec(name)
+    if spec.live:
+        raise CatalogError(
+            f"{name!r} is a live feed: the live service archives it as it comes, there is "
+            "nothing to build; read it with read_entry or the catalog"
+        )
     target = cached(spec, size)
     started = time.perf_counter()
     if force or not target.exists():
@@ -50,8 +56,14 @@ def build_entry(name: str, size="default", force: bool = False) -> float:
 
 
 def read_entry(name: str, size="default", lazy: bool | None = None):
-    """The data of an entry: pandas (or Dask) DataFrame for tables, xarray Dataset for grids."""
+    """The data of an entry: pandas (or Dask) DataFrame for tables, xarray Dataset for grids.
+
+    A live entry gives the feed's archived history, from the platform's live service."""
     spec = entry_spec(name)
+    if spec.live:
+        from catalogs.live.client import LiveFeed
+
+        return LiveFeed(spec.feed).history()
     target = cached(spec, size)
     if not target.exists():
         build_entry(name, size)

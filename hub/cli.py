@@ -117,8 +117,10 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
         os.chmod(state.homes, 0o711)
     if run_as:
         account = ensure_unix_account(run_as, login_shell=False, system=True)
-        for folder in (state.gateway_dir, *state.gateway_dir.rglob("*")):
-            os.chown(folder, account.pw_uid, account.pw_gid)
+        # The gateway and the live feeds run as that account and write their state there.
+        for service_dir in (state.gateway_dir, state.live_dir):
+            for folder in (service_dir, *service_dir.rglob("*")):
+                os.chown(folder, account.pw_uid, account.pw_gid)
     runtime = Runtime.allocate()
     state.write_runtime(runtime)
     return state, first_start, runtime

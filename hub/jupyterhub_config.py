@@ -12,7 +12,7 @@ from hub.authenticators import USERNAME_PATTERN
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP, landing_page
 from hub.settings import load_settings
 from hub.state import StateFolder
-from hub.wiring import gateway_urls, service_account
+from hub.wiring import gateway_urls, live_url, service_account
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -75,10 +75,16 @@ c.JupyterHub.load_groups = {
 }
 c.JupyterHub.default_url = landing_page
 c.JupyterHub.load_roles = [
-    # Everyone who logs in: a DT user (dashboards only; no server of their own).
+    # Everyone who logs in: a DT user (dashboards and live feeds; no server of their own).
     {
         "name": "user",
-        "scopes": ["read:users!user", "users:activity!user", "read:tokens!user", "tokens!user"],
+        "scopes": [
+            "read:users!user",
+            "users:activity!user",
+            "read:tokens!user",
+            "tokens!user",
+            "access:services!service=live",
+        ],
     },
     # DT developers: JupyterLab and compute.
     {
@@ -86,13 +92,15 @@ c.JupyterHub.load_roles = [
         "groups": [DEVELOPERS_GROUP],
         "scopes": ["self", "access:services!service=dask-gateway"],
     },
-    # A server's own token may use the gateway for its owner (Gateway() in a notebook).
+    # A server's own token may use the gateway and read the live feeds for its owner
+    # (Gateway() and LiveFeed() in a notebook).
     {
         "name": "server",
         "scopes": [
             "users:activity!user",
             "access:servers!server",
             "access:services!service=dask-gateway",
+            "access:services!service=live",
         ],
     },
     {
@@ -126,6 +134,7 @@ c.Spawner.environment = {
     "DASK_GATEWAY__PUBLIC_ADDRESS": urls.public_address,
     "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
     "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+    "DTE_LIVE_URL": live_url(settings),
     "DTE_INSTANCE": runtime.instance,
     "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
 }
@@ -157,8 +166,29 @@ gateway_server = {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
     },
 }
+
+# Simulated physical twins (catalogs/live). The service needs no hub permission of its own:
+# it checks each caller's token or OAuth login with the hub.
+live_service = {
+    "name": "live",
+    "url": f"http://127.0.0.1:{runtime.live_port}",
+    "command": [sys.executable, "-m", "catalogs.live.service"],
+    "cwd": str(state.live_dir),
+    "api_token": state.secret("live_token"),
+    "environment": {
+        **service_environment,
+        "DTE_LIVE_ARCHIVE": str(state.live_dir / "archive.sqlite"),
+        "DTE_LIVE_TICK": repr(settings.live.tick),
+        "DTE_LIVE_RETENTION_DAYS": repr(settings.live.retention_days),
+    },
+    "oauth_no_confirm": True,
+    "oauth_client_allowed_scopes": ["access:services!service=live"],
+    "display": False,
+}
 if run_as:
     gateway_server["user"] = run_as
+    # It serves every user; no need for it to hold root's powers either.
+    live_service["user"] = run_as
 
 c.JupyterHub.services = [
     {
@@ -174,6 +204,7 @@ c.JupyterHub.services = [
         "display": False,
     },
     gateway_server,
+    live_service,
 ]
 if settings.servers.idle_timeout > 0:
     c.JupyterHub.services.append(

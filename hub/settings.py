@@ -7,8 +7,8 @@ Settings come, in order of precedence, from:
 3. the defaults declared below.
 
 The TOML file has one table per settings class (``[hub]``, ``[auth]``, ``[servers]``,
-``[compute]``). Every key must be a declared trait: a typo is an error that names the key and
-the keys that exist, never a silently ignored value. ``jupyterhub_config.py`` and the
+``[compute]``, ``[live]``). Every key must be a declared trait: a typo is an error that names the
+key and the keys that exist, never a silently ignored value. ``jupyterhub_config.py`` and the
 dask-gateway config both read the same settings, so the two processes cannot disagree.
 """
 
@@ -147,11 +147,35 @@ class ComputeSettings(HasTraits):
     )
 
 
+class LiveSettings(HasTraits):
+    """The ``live`` service: simulated physical twins publishing observations."""
+
+    tick = Float(
+        1.0,
+        config=True,
+        help="Seconds between two observations of a feed (a model day of the river gauge, a "
+        "second of detector samples).",
+    )
+    retention_days = Float(
+        1.0,
+        config=True,
+        help="Days of history the live archive keeps (0: everything). A day at one tick a "
+        "second is about 200 MB, mostly detector samples.",
+    )
+
+    @validate("tick")
+    def _check_tick(self, proposal):
+        if proposal.value <= 0:
+            raise TraitError(f"tick must be a positive number of seconds, got {proposal.value}")
+        return proposal.value
+
+
 _SECTIONS: dict[str, type[HasTraits]] = {
     "hub": HubSettings,
     "auth": AuthSettings,
     "servers": ServerSettings,
     "compute": ComputeSettings,
+    "live": LiveSettings,
 }
 
 _ENVIRONMENT = {
@@ -165,11 +189,12 @@ _ENVIRONMENT = {
 class Settings:
     """All settings of one platform, grouped as in the TOML file."""
 
-    def __init__(self, hub, auth, servers, compute, source):
+    def __init__(self, hub, auth, servers, compute, source, live=None):
         self.hub: HubSettings = hub
         self.auth: AuthSettings = auth
         self.servers: ServerSettings = servers
         self.compute: ComputeSettings = compute
+        self.live: LiveSettings = live if live is not None else LiveSettings()
         self.source: str = source
 
     @property
@@ -185,6 +210,7 @@ class Settings:
                 ("auth", self.auth),
                 ("servers", self.servers),
                 ("compute", self.compute),
+                ("live", self.live),
             )
         }
 

@@ -6,6 +6,7 @@ Layout (``<state>`` defaults to ``.dte/``)::
     <state>/secrets/               mode 0700; one file per secret, each mode 0600
     <state>/home/<user>/           user homes
     <state>/dask-gateway/          gateway database and cluster working folders
+    <state>/live/                  archive of the live feeds (SQLite)
     <state>/runtime.json           ports of the current run (no secrets)
     <state>/logs/                  logs of the current run
 
@@ -35,6 +36,7 @@ SECRET_NAMES = {
     "gateway_front_token": lambda: secrets.token_hex(32),
     "gateway_server_token": lambda: secrets.token_hex(32),
     "culler_token": lambda: secrets.token_hex(32),
+    "live_token": lambda: secrets.token_hex(32),
     # dask-gateway encrypts cluster credentials in its database with a Fernet key
     "gateway_db_key": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "admin_password": lambda: secrets.token_urlsafe(12),
@@ -55,11 +57,12 @@ class Runtime:
     gateway_http_port: int
     gateway_tcp_port: int
     gateway_api_port: int
+    live_port: int
     instance: str
 
     @classmethod
     def allocate(cls) -> Runtime:
-        ports = _free_ports(6)
+        ports = _free_ports(7)
         return cls(*ports, instance=secrets.token_hex(8))
 
 
@@ -96,6 +99,10 @@ class StateFolder:
         return self.path / "dask-gateway"
 
     @property
+    def live_dir(self) -> Path:
+        return self.path / "live"
+
+    @property
     def logs(self) -> Path:
         return self.path / "logs"
 
@@ -111,7 +118,7 @@ class StateFolder:
         """Create the folder and missing secrets; return True if this is the first start."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for folder in (self.homes, self.gateway_dir, self.logs):
+            for folder in (self.homes, self.gateway_dir, self.live_dir, self.logs):
                 folder.mkdir(exist_ok=True)
             self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
             os.chmod(self.secrets_dir, 0o700)

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from hub.settings import Settings
 from hub.state import Runtime
 
-__all__ = ["GatewayURLs", "gateway_urls", "service_account", "GATEWAY_PREFIX"]
+__all__ = [
+    "GatewayURLs",
+    "gateway_urls",
+    "live_url",
+    "service_account",
+    "GATEWAY_PREFIX",
+    "LIVE_PREFIX",
+]
 
 # Where the gateway lives on the public proxy: the route JupyterHub gives the "dask-gateway"
 # service, so the gateway's own proxy serves under the same prefix.
 GATEWAY_PREFIX = "/services/dask-gateway"
+# Where the live feeds are served (the route JupyterHub gives the "live" service).
+LIVE_PREFIX = "/services/live"
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,14 @@ class GatewayURLs:
     upstream: str  # the gateway proxy's HTTP root on loopback (the front door's target)
 
 
-def gateway_urls(settings: Settings, runtime: Runtime) -> GatewayURLs:
+def _connect_ip(settings: Settings) -> str:
     ip = settings.hub.ip
     # A wildcard bind is not an address to connect to; loopback always reaches it.
-    connect_ip = "127.0.0.1" if ip in ("", "0.0.0.0", "::") else ip
+    return "127.0.0.1" if ip in ("", "0.0.0.0", "::") else ip
+
+
+def gateway_urls(settings: Settings, runtime: Runtime) -> GatewayURLs:
+    connect_ip = _connect_ip(settings)
     upstream = f"http://127.0.0.1:{runtime.gateway_http_port}"
     return GatewayURLs(
         address=f"http://{connect_ip}:{settings.hub.port}{GATEWAY_PREFIX}",
@@ -40,6 +53,11 @@ def gateway_urls(settings: Settings, runtime: Runtime) -> GatewayURLs:
         internal_api=f"{upstream}{GATEWAY_PREFIX}/api/v1",
         upstream=upstream,
     )
+
+
+def live_url(settings: Settings) -> str:
+    """The live feeds as user servers reach them: through the public proxy, as browsers do."""
+    return f"http://{_connect_ip(settings)}:{settings.hub.port}{LIVE_PREFIX}"
 
 
 def service_account(settings: Settings) -> str:

@@ -15,7 +15,9 @@ Bad parameters raise ``ParameterError`` naming the parameter, the value and what
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,9 +71,7 @@ class Twin(param.Parameterized):
         default=0, bounds=(0, 2**32 - 1), doc="Seed of all randomness: same seed, same result."
     )
 
-    def __init__(
-        self, registry: RunRegistry | None | bool = None, catalog=None, **parameters
-    ):
+    def __init__(self, registry: RunRegistry | None | bool = None, catalog=None, **parameters):
         """``catalog``: any mapping of entry name to an Intake reader (``open_catalog()``); the
         inputs not passed as arrays are read from their entries in it."""
         input_values = {
@@ -256,16 +256,15 @@ class Twin(param.Parameterized):
         )
         members = members.assign_coords(member=np.arange(n))
         duration = time.perf_counter() - clock
-        result = xr.merge(
-            [
-                members,
-                summarise_members(
-                    members, quantiles, thresholds or self.default_thresholds(settings)
-                ),
-            ]
-        )
+        thresholds = thresholds or self.default_thresholds(settings)
+        result = xr.merge([members, summarise_members(members, quantiles, thresholds)])
         run_id = self._record("ensemble", settings, started, duration, n)
-        return self._with_provenance(result, settings, started, duration, run_id, members=n)
+        result = self._with_provenance(result, settings, started, duration, run_id, members=n)
+        result.attrs.update(
+            quantiles=json.dumps(list(map(float, quantiles))),
+            thresholds=json.dumps(thresholds, sort_keys=True),
+        )
+        return result
 
     def default_thresholds(self, settings: dict) -> dict[str, list[float]]:
         """Thresholds whose exceedance probabilities an ensemble reports by default."""
@@ -304,5 +303,13 @@ class Twin(param.Parameterized):
             duration_s=round(duration, 6),
             members=members,
             run_id=run_id,
+            # what the twin had learnt from observations before this run ("" if nothing)
+            state_version=self.state_version(),
         )
         return result
+
+    def state_version(self) -> str:
+        """A hash of the assimilated state, so two runs tell whether they started alike."""
+        if self._state is None:
+            return ""
+        return "sha256:" + hashlib.sha256(pickle.dumps(self._state, protocol=5)).hexdigest()

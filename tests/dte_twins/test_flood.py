@@ -87,6 +87,8 @@ def test_ensemble_is_identical_in_process_and_on_two_workers(
     q = here.discharge_quantile
     assert (q.sel(quantile=0.05) <= q.sel(quantile=0.95)).all()
     assert "discharge_above_250" in here
+    assert json.loads(here.attrs["thresholds"]) == {"discharge": [150.0, 250.0, 350.0]}
+    assert json.loads(here.attrs["quantiles"]) == [0.05, 0.5, 0.95]
 
 
 def test_ensembles_follow_one_another_on_one_client(forcing, one_worker_client):
@@ -120,11 +122,16 @@ def test_assimilation_brings_the_twin_to_the_observed_river(forcing):
     observations = forcing.iloc[:300].assign(discharge=truth.discharge.to_numpy()[:300])
     future = forcing.iloc[300:]
     twin = FloodTwin(forcing=future, registry=False)  # wrong parameters, no history
-    cold = twin.run().discharge.to_numpy()[0]
+    cold_run = twin.run()
+    cold = cold_run.discharge.to_numpy()[0]
     twin.assimilate(observations)
-    warm = twin.run().discharge.to_numpy()[0]
+    warm_run = twin.run()
+    warm = warm_run.discharge.to_numpy()[0]
     actual = truth.discharge.to_numpy()[300]
     assert abs(warm - actual) < abs(cold - actual)
+    # provenance tells a run from the assimilated state from one that started cold
+    assert cold_run.attrs["state_version"] == ""
+    assert warm_run.attrs["state_version"].startswith("sha256:")
 
 
 @pytest.mark.parametrize(

@@ -30,16 +30,7 @@ import os
 import tempfile
 import time
 
-from bench.timing import summary
-
-
-def timed(function, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return times
+from bench.timing import summary, timed
 
 
 def live_latency(observations: int) -> dict:

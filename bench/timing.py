@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 
 
 def summary(values: list[float]) -> dict:
@@ -13,3 +14,13 @@ def summary(values: list[float]) -> dict:
         "max_s": round(ordered[-1], 6),
         "runs_s": [round(v, 6) for v in values],
     }
+
+
+def timed(function, runs: int) -> list[float]:
+    """Seconds of each of ``runs`` calls of ``function``."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times

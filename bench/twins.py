@@ -24,11 +24,10 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.timing import summary
+from bench.timing import summary, timed
 
 
 @dataclass
@@ -167,15 +166,6 @@ CASES: dict[str, Callable[[], TwinCase]] = {
     "detector_noise": detector_noise_case,
     "calorimeter": calorimeter_case,
 }
-
-
-def timed(function: Callable, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def ensemble_scaling(case: TwinCase, runs: int, members: int) -> dict:

@@ -56,9 +56,9 @@ import pandas as pd
 import param
 import xarray as xr
 from scipy import stats
-from scipy.optimize import differential_evolution
 
 from dte_twins.base import Alert, Twin
+from dte_twins.calibration import fit_parameters
 from dte_twins.environment import bucket
 from dte_twins.environment import drought_indices as indices
 from dte_twins.environment.drought_alerts import drought_alerts
@@ -360,7 +360,6 @@ class DroughtTwin(Twin):
         precipitation = forcing["precipitation"].to_numpy(float)
         pet, _ = potential_evapotranspiration(forcing, self.pet_method, self.latitude)
         names = ("capacity", "stress_fraction", "drainage_rate")
-        bounds = [self.param[name].bounds for name in names]
         unit_capacities = cell_capacities(1.0, self.capacity_spread, self.cells)
 
         def storages(candidates):  # candidates: (3, C) -> area storage (C, days)
@@ -378,20 +377,8 @@ class DroughtTwin(Twin):
         def loss(candidates):
             return np.array([-_correlation(s, target) for s in storages(candidates)])
 
-        best = differential_evolution(
-            loss,
-            bounds,
-            vectorized=True,
-            maxiter=generations,
-            popsize=population,
-            seed=self.seed,
-            polish=False,
-            tol=1e-6,
-            updating="deferred",
-            x0=[getattr(self, name) for name in names],
-        )
-        fitted = dict(zip(names, map(float, best.x), strict=True))
-        simulated = storages(best.x[:, None])[0]
+        fitted = fit_parameters(self, names, loss, generations, population)
+        simulated = storages(np.array([[fitted[name]] for name in names]))[0]
         depth = float(np.clip(simulated.std() / target.std(), *self.param.soil_depth.bounds))
         residual = float(
             np.clip(target.mean() - simulated.mean() / depth, *self.param.residual_moisture.bounds)

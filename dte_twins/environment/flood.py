@@ -35,9 +35,10 @@ import numpy as np
 import pandas as pd
 import param
 import xarray as xr
-from scipy.optimize import brentq, differential_evolution
+from scipy.optimize import brentq
 
 from dte_twins.base import Alert, Twin
+from dte_twins.calibration import fit_parameters
 from dte_twins.environment import gr4j
 from dte_twins.environment.evapotranspiration import oudin_pet
 from dte_twins.environment.flood_alerts import LEVELS, discharge_alerts, impact_alerts
@@ -227,27 +228,14 @@ class FloodTwin(Twin):
         precipitation = forcing["precipitation"].to_numpy(float)
         pet = self._evapotranspiration(forcing, self.latitude)
         names = ("x1", "x2", "x3", "x4")
-        bounds = [self.param[name].bounds for name in names]
 
         def loss(candidates):  # candidates: shape (4, S), all simulated in one call
             fluxes, _ = gr4j.simulate(precipitation, pet, *candidates)
             return np.array([-score(q[scored], observed_scored) for q in fluxes["discharge"]])
 
-        best = differential_evolution(
-            loss,
-            bounds,
-            vectorized=True,
-            maxiter=generations,
-            popsize=population,
-            seed=self.seed,
-            polish=False,
-            tol=1e-6,
-            updating="deferred",
-            x0=[getattr(self, name) for name in names],
-        )
-        fitted = dict(zip(names, map(float, best.x), strict=True))
+        fitted = fit_parameters(self, names, loss, generations, population)
         self.param.update(fitted)
-        fluxes, _ = gr4j.simulate(precipitation, pet, *best.x)
+        fluxes, _ = gr4j.simulate(precipitation, pet, *(fitted[name] for name in names))
         simulated = fluxes["discharge"][0][scored]
         return {
             **fitted,

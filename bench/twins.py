@@ -120,8 +120,8 @@ def detector_noise_case() -> TwinCase:
         witness_filter_arguments,
     )
 
-    def make_twin(size):  # 32 s or 1024 s of 1024 Hz channels
-        seconds = 32.0 if size == "default" else 1024.0
+    def make_twin(size):  # 32 s, 128 s or 1024 s of 1024 Hz channels
+        seconds = {"default": 32.0, "ensemble": 128.0, "large": 1024.0}[size]
         channels = simulate_detector(seconds, 1024, rng=np.random.default_rng(0))
         return DetectorNoiseTwin(channels=channels, registry=False, duration=seconds)
 
@@ -131,7 +131,7 @@ def detector_noise_case() -> TwinCase:
         apply_witness_filters,
         apply_witness_filters_reference,
         lambda: witness_filter_arguments(1024.0),
-        ensemble_size="default",
+        ensemble_size="ensemble",
     )
 
 

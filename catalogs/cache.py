@@ -30,6 +30,8 @@ from catalogs.errors import CatalogError
 __all__ = ["cache_root", "CachedData", "MANIFEST"]
 
 MANIFEST = "manifest.json"
+#: manifests verified in this process, by (path, mtime, inode)
+_VERIFIED: dict[tuple, dict] = {}
 
 
 def cache_root() -> Path:
@@ -68,8 +70,25 @@ class CachedData:
         return (self.folder / MANIFEST).is_file()
 
     def check(self) -> dict:
-        """The manifest, after checking every file against it; CatalogError if anything is off."""
+        """The manifest, after checking every file against it; CatalogError if anything is off.
+
+        A manifest verified once in this process is trusted until it changes (a rebuild writes
+        a new one): listing every chunk of a large Zarr store at every read would cost more
+        than the read. Damage done later still fails the read itself, with the rebuild hint.
+        """
         manifest_path = self.folder / MANIFEST
+        try:
+            stat = manifest_path.stat()
+        except OSError:
+            stat = None
+        key = (str(manifest_path), stat.st_mtime_ns, stat.st_ino) if stat else None
+        if key in _VERIFIED:
+            return _VERIFIED[key]
+        manifest = self._verify(manifest_path)
+        _VERIFIED[key] = manifest
+        return manifest
+
+    def _verify(self, manifest_path: Path) -> dict:
         if not manifest_path.is_file():
             state = "is incomplete (no manifest)" if self.folder.exists() else "is missing"
             raise CatalogError(

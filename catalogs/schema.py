@@ -8,7 +8,7 @@ the first row (or cell) that breaks the rule, and what is allowed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,17 @@ class Field:
     allow_missing: bool = False
     dims: tuple[str, ...] = ()  # grids only
     description: str = ""
+
+    def describe(self) -> str:
+        """'number from 0 to 1000 mm/d on (time)', 'bool on (y, x)', 'optional …'."""
+        words = f"{self.kind} {self.describe_range()}" if self.kind == "number" else self.kind
+        if self.kind != "number" and self.units:
+            words += f" ({self.units})"
+        if self.dims:
+            words += f" on ({', '.join(self.dims)})"
+        if self.allow_missing:
+            words += ", gaps allowed"
+        return words if self.required else f"optional {words}"
 
     def describe_range(self) -> str:
         unit = f" {self.units}" if self.units else ""
@@ -124,8 +135,9 @@ class TableSchema:
         extra = [c for c in table.columns if c not in expected]
         return table.drop(columns=extra) if extra else table
 
-    def describe(self) -> list[dict]:
-        return [asdict(f) for f in self.fields]
+    def describe(self) -> dict[str, str]:
+        """Each field in words (compact: Intake walks every node of an entry at each read)."""
+        return {f.name: f.describe() for f in self.fields}
 
 
 @dataclass(frozen=True)
@@ -173,5 +185,6 @@ class GridSchema:
                 raise SchemaError(f"variable {spec.name!r} must hold {spec.kind} values.")
         return dataset
 
-    def describe(self) -> list[dict]:
-        return [asdict(f) for f in self.fields]
+    def describe(self) -> dict[str, str]:
+        """Each field in words (compact: Intake walks every node of an entry at each read)."""
+        return {f.name: f.describe() for f in self.fields}

@@ -51,12 +51,16 @@ class Alert:
             raise ValueError(f"alert level must be one of {ALERT_LEVELS}, not {self.level!r}")
 
 
-def _member(seed: np.random.SeedSequence, twin_class, settings: dict, inputs: dict, state):
+def _member(
+    seed: np.random.SeedSequence, twin_class, settings: dict, inputs: dict, state, prepared
+):
     """One ensemble member; a module-level function so Dask can ship it to a worker."""
     twin = twin_class(registry=False, **settings)
-    # The inputs were checked, prepared and hashed once by the twin that started the ensemble.
+    # The inputs were checked and hashed, and the shared work done, once by the twin that
+    # started the ensemble.
     twin._input_values = dict(inputs)
     twin._state = state
+    twin.prepared = prepared
     return twin.simulate(dict(settings), np.random.default_rng(seed), member=True)
 
 
@@ -82,6 +86,8 @@ class Twin(param.Parameterized):
         self._registry = registry
         # What the twin has learnt from observations (assimilate); members start from it too.
         self._state = None
+        # What ``prepare`` computed for the run under way; simulate reads it.
+        self.prepared = None
         self._input_values: dict[str, Any] = {}
         self._input_hashes: dict[str, str] = {}
         self._input_sources: dict[str, str] = {}
@@ -166,6 +172,11 @@ class Twin(param.Parameterized):
                 "the twin."
             ) from None
 
+    def result_settings(self, result: xr.Dataset) -> dict:
+        """The settings a result was made with (its provenance), else the twin's own."""
+        raw = result.attrs.get("parameters")
+        return json.loads(raw) if raw else self.settings()
+
     def has_input(self, name: str) -> bool:
         return name in self._input_values
 
@@ -183,6 +194,12 @@ class Twin(param.Parameterized):
         """The twin's science for one set of parameters; ``member`` is True inside an ensemble."""
         raise NotImplementedError
 
+    def prepare(self, settings: dict):
+        """Work every member of a run shares: deterministic, without randomness (the past
+        record, fitted models, filters). Done once per run or ensemble, before ``simulate``,
+        which finds it in ``self.prepared``; ensemble members receive it rather than redo it."""
+        return None
+
     def alerts(self, result: xr.Dataset) -> list[Alert]:
         """Warnings a result calls for. The base twin has none."""
         return []
@@ -198,6 +215,7 @@ class Twin(param.Parameterized):
         started, clock = datetime.now(UTC), time.perf_counter()
         rng = np.random.default_rng(np.random.SeedSequence(settings["seed"]))
         try:
+            self.prepared = self.prepare(settings)
             result = self.simulate(settings, rng)
         except Exception as e:
             self._record("run", settings, started, time.perf_counter() - clock, 1, error=e)
@@ -231,21 +249,25 @@ class Twin(param.Parameterized):
         # them from the first ("lost dependencies").
         names = list(self._input_values)
         scattered = (
-            client.scatter([self._input_values[n] for n in names], broadcast=True, hash=False)
+            client.scatter([self._input_values[k] for k in names], broadcast=True, hash=False)
             if names
             else []
         )
         inputs = dict(zip(names, scattered, strict=True))
-        futures = client.map(
-            _member,
-            seeds,
-            twin_class=type(self),
-            settings=settings,
-            inputs=inputs,
-            state=self._state,
-            pure=False,
-        )
         try:
+            prepared = self.prepare(settings)
+            if prepared is not None:
+                [prepared] = client.scatter([prepared], broadcast=True, hash=False)
+            futures = client.map(
+                _member,
+                seeds,
+                twin_class=type(self),
+                settings=settings,
+                inputs=inputs,
+                state=self._state,
+                prepared=prepared,
+                pure=False,
+            )
             gathered = client.gather(futures)
         except Exception as e:
             self._record("ensemble", settings, started, time.perf_counter() - clock, n, error=e)

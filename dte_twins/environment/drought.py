@@ -48,7 +48,6 @@ moisture at r ≥ 0.7 and the twin flags the drought of August 2015.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -70,7 +69,12 @@ from dte_twins.environment.drought_forcing import (
     missing_columns,
     potential_evapotranspiration,
 )
-from dte_twins.environment.drought_forecast import CALIBRATION_SHARE, PastRun, forecast
+from dte_twins.environment.drought_forecast import (
+    CALIBRATION_SHARE,
+    PastRun,
+    analog_outlook,
+    surrogate_outlook,
+)
 from dte_twins.environment.surrogate import calibration_size
 from dte_twins.errors import InputError, ParameterError
 from dte_twins.parameters import Quantity
@@ -247,7 +251,9 @@ class DroughtTwin(Twin):
         return check_forcing(value)
 
     # --- science ---------------------------------------------------------------------------------
-    def simulate(self, settings, rng, member=False):
+    def prepare(self, settings):
+        """The record up to today (bucket, indices, SPI) and the state forecasts start from:
+        the same for every member, so computed once."""
         forcing = self.input_value("forcing")
         dates = forcing.index
         precipitation = forcing["precipitation"].to_numpy(float)
@@ -292,13 +298,14 @@ class DroughtTwin(Twin):
             observed = forcing["soil_moisture"].to_numpy(float)
             result["observed_soil_moisture"] = ("time", observed, {"units": "m³/m³"})
         run = PastRun(dates, precipitation, pet, storage, capacities, final, float(soil[2]))
-        return xr.merge(
-            [
-                result,
-                self._spi(forcing["precipitation"], settings["spi_months"]),
-                forecast(run, settings, rng, member),
-            ]
-        )
+        spi = self._spi(forcing["precipitation"], settings["spi_months"])
+        return xr.merge([result, spi, surrogate_outlook(run, settings)]), run
+
+    def simulate(self, settings, rng, member=False):
+        shared, run = self.prepared
+        # both carry the same lead coordinates
+        outlook = analog_outlook(run, settings, rng, member)
+        return xr.merge([shared, outlook], compat="equals", join="exact")
 
     @staticmethod
     def _moisture(storage, settings):
@@ -340,8 +347,7 @@ class DroughtTwin(Twin):
 
     # --- alerts -----------------------------------------------------------------------------------
     def alerts(self, result: xr.Dataset) -> list[Alert]:
-        raw = result.attrs.get("parameters")
-        settings = json.loads(raw) if raw else self.settings()
+        settings = self.result_settings(result)
         return drought_alerts(result, settings)
 
     # --- calibration and assimilation -----------------------------------------------------------

@@ -27,7 +27,7 @@ from dte_twins.environment import bucket
 from dte_twins.environment import drought_indices as indices
 from dte_twins.environment.surrogate import train_surrogate
 
-__all__ = ["PastRun", "analog_starts", "forecast", "CALIBRATION_SHARE"]
+__all__ = ["PastRun", "analog_starts", "surrogate_outlook", "analog_outlook", "CALIBRATION_SHARE"]
 
 CALIBRATION_SHARE = 0.35  # of the surrogate's issue days, the latest, for the conformal band
 D1 = indices.USDM_CLASSES.index("D1")
@@ -59,11 +59,28 @@ def analog_starts(dates: pd.DatetimeIndex, horizon: int, window: int) -> np.ndar
     return chosen if chosen.size else candidates
 
 
-def forecast(past: PastRun, settings: dict, rng: np.random.Generator, member: bool) -> xr.Dataset:
-    """Surrogate and bucket forecasts of the next ``forecast_days`` days, along ``lead``."""
-    horizon, window = settings["forecast_days"], settings["percentile_window"]
+def _lead_coords(past: PastRun, horizon: int) -> dict:
     lead = np.arange(1, horizon + 1)
     forecast_time = past.dates[-1] + pd.to_timedelta(lead, "D")
+    return {
+        "lead": ("lead", lead, {"units": "d"}),
+        "forecast_time": ("lead", forecast_time.to_numpy()),
+    }
+
+
+def _dataset(variables: dict, coords: dict) -> xr.Dataset:
+    return xr.Dataset(
+        {name: ("lead", values, {"units": unit}) for name, (values, unit) in variables.items()},
+        coords=coords,
+    )
+
+
+def surrogate_outlook(past: PastRun, settings: dict) -> xr.Dataset:
+    """The surrogate's forecast with its conformal band, and the D1 storage, along ``lead``:
+    deterministic, the same for every ensemble member."""
+    horizon, window = settings["forecast_days"], settings["percentile_window"]
+    coords = _lead_coords(past, horizon)
+    forecast_time = pd.DatetimeIndex(coords["forecast_time"][1])
     model = train_surrogate(
         past.precipitation,
         past.pet,
@@ -76,38 +93,50 @@ def forecast(past: PastRun, settings: dict, rng: np.random.Generator, member: bo
         use_storage=settings["surrogate_uses_storage"],
     )
     mean, low, high = model.forecast(past.precipitation, past.pet, past.storage)
+    climatology = (past.storage, past.dates, window)
+    result = _dataset(
+        {
+            "surrogate_storage": (mean, "mm"),
+            "surrogate_lower": (low, "mm"),
+            "surrogate_upper": (high, "mm"),
+            "d1_storage": (
+                indices.seasonal_threshold(
+                    forecast_time, *climatology, indices.USDM_UPPER_PERCENTILES[D1]
+                ),
+                "mm",
+            ),
+        },
+        coords,
+    )
+    result["surrogate_lower"].attrs["coverage"] = 1 - settings["alpha"]
+    result["surrogate_upper"].attrs["coverage"] = 1 - settings["alpha"]
+    result["surrogate_storage"].attrs["calibration_rmse_mm"] = float(model.calibration_rmse.mean())
+    return result
 
+
+def analog_outlook(
+    past: PastRun, settings: dict, rng: np.random.Generator, member: bool
+) -> xr.Dataset:
+    """The bucket run from today with past weather (all analogs, or one per member), along
+    ``lead``, and the share of runs reaching D1 or worse within the forecast."""
+    horizon, window = settings["forecast_days"], settings["percentile_window"]
+    coords = _lead_coords(past, horizon)
+    forecast_time = pd.DatetimeIndex(coords["forecast_time"][1])
     runs = _bucket_runs(past, settings, rng, member)
     climatology = (past.storage, past.dates, window)
     percentile = indices.seasonal_percentile(runs, forecast_time, *climatology)
     below = (indices.usdm_class(percentile) >= D1).any(axis=1)
     typical = np.median(runs, axis=0)
-    variables = {
-        "surrogate_storage": (mean, "mm"),
-        "surrogate_lower": (low, "mm"),
-        "surrogate_upper": (high, "mm"),
-        "forecast_storage": (typical, "mm"),
-        "forecast_percentile": (
-            indices.seasonal_percentile(typical, forecast_time, *climatology),
-            "%",
-        ),
-        "d1_storage": (
-            indices.seasonal_threshold(
-                forecast_time, *climatology, indices.USDM_UPPER_PERCENTILES[D1]
+    result = _dataset(
+        {
+            "forecast_storage": (typical, "mm"),
+            "forecast_percentile": (
+                indices.seasonal_percentile(typical, forecast_time, *climatology),
+                "%",
             ),
-            "mm",
-        ),
-    }
-    result = xr.Dataset(
-        {name: ("lead", values, {"units": unit}) for name, (values, unit) in variables.items()},
-        coords={
-            "lead": ("lead", lead, {"units": "d"}),
-            "forecast_time": ("lead", forecast_time.to_numpy()),
         },
+        coords,
     )
-    result["surrogate_lower"].attrs["coverage"] = 1 - settings["alpha"]
-    result["surrogate_upper"].attrs["coverage"] = 1 - settings["alpha"]
-    result["surrogate_storage"].attrs["calibration_rmse_mm"] = float(model.calibration_rmse.mean())
     result["forecast_below_d1"] = (
         (),
         float(below.mean()),

@@ -29,8 +29,6 @@ real Fulda record (1979–88) after calibration, the V-valley flood width, the J
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import param
@@ -199,8 +197,7 @@ class FloodTwin(Twin):
 
     # --- alerts -----------------------------------------------------------------------------------
     def alerts(self, result: xr.Dataset) -> list[Alert]:
-        raw = result.attrs.get("parameters")
-        settings = json.loads(raw) if raw else self.settings()
+        settings = self.result_settings(result)
         thresholds = [settings[f"{level}_discharge"] for level in LEVELS]
         alerts = discharge_alerts(result, dict(zip(LEVELS, thresholds, strict=True)))
         if "peak_damage" in result:

@@ -51,6 +51,9 @@ def prepare_terrain(terrain) -> xr.Dataset:
             f"terrain 'elevation' must have dims ('y', 'x') and at least 3×3 cells; it has "
             f"dims {elevation.dims} and shape {elevation.shape}."
         )
+    # Read once (a catalog terrain is lazy Zarr), into a new Dataset: every run and member then
+    # uses arrays in memory.
+    terrain = terrain.compute()
     for axis in ("x", "y"):
         steps = np.diff(terrain[axis].to_numpy().astype(float))
         if not (np.all(steps != 0) and np.allclose(steps, steps[0], rtol=1e-6)):
@@ -72,7 +75,7 @@ def prepare_terrain(terrain) -> xr.Dataset:
     else:
         drainage = {"channel_cells": float(terrain.attrs.get("channel_cells", 0.01 * z.size))}
     hand = height_above_nearest_drainage(z, dx, dy, **drainage)["hand"]
-    prepared = terrain.copy()
+    prepared = terrain  # a new Dataset from compute(): the caller's stays as it was
     prepared["hand"] = (("y", "x"), hand, {"units": "m", "long_name": "height above drainage"})
     if "asset_area" not in prepared:
         prepared["asset_area"] = (("y", "x"), np.zeros_like(z), {"units": "m²"})

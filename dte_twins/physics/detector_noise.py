@@ -40,8 +40,6 @@ noise budgets against the truth of simulated detectors.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import param
 import xarray as xr
@@ -395,8 +393,7 @@ class DetectorNoiseTwin(Twin):
     # --- alerts -----------------------------------------------------------------------------------
     def alerts(self, result: xr.Dataset) -> list[Alert]:
         """Glitches, range and unexplained noise (see ``detector_alerts``)."""
-        raw = result.attrs.get("parameters")
-        settings = json.loads(raw) if raw else self.settings()
+        settings = self.result_settings(result)
         return noise_alerts(result, settings["excess_threshold"])
 
     # --- assimilation -----------------------------------------------------------------------------

@@ -34,7 +34,6 @@ __all__ = [
     "snr_for_energy",
     "loud_tiles",
     "cluster_tiles",
-    "qscan_image",
     "search_transients",
     "witnesses_of",
 ]
@@ -181,18 +180,10 @@ def cluster_tiles(tiles: dict[str, np.ndarray], window: float) -> dict[str, np.n
     cluster = np.concatenate([[0], np.cumsum(np.diff(times) > window)]) if len(times) else times
     # loudest first within each cluster, clusters in time order
     ranked = order[np.lexsort((-tiles["energy"][order], cluster))]
-    first = np.concatenate([[True], np.diff(np.sort(cluster)) > 0]) if len(times) else []
+    # ``cluster`` rises with time, so in ``ranked`` order each cluster starts where it changes
+    first = np.concatenate([[True], np.diff(cluster) > 0]) if len(times) else []
     kept = ranked[np.asarray(first, dtype=bool)]
     return {name: values[kept] for name, values in tiles.items()}
-
-
-def qscan_image(rows, n_times: int, frequency_edges) -> np.ndarray:
-    """Largest Z per (frequency bin, time bin): ``n_times`` (a power of two) equal time bins."""
-    edges = np.asarray(frequency_edges, dtype=float)
-    image = np.zeros((len(edges) - 1, n_times))
-    for row in rows:
-        _add_to_image(image, row, edges)
-    return image
 
 
 def _add_to_image(image: np.ndarray, row: QRow, edges) -> None:

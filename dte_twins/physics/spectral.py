@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, signal, stats
+from scipy import signal, stats
 
 __all__ = [
     "OVERLAP_PENALTY",
@@ -42,7 +42,6 @@ __all__ = [
     "coherence",
     "fir_from_transfer",
     "apply_witness_filters",
-    "wiener_hopf_fir",
     "octave_bands",
     "band_power",
     "prewhitened_cross_spectra",
@@ -159,10 +158,10 @@ class CrossSpectra:
         )
 
 
-def _segment_spectra(channels: np.ndarray, sample_rate: float, n: int, start: int, stop: int):
-    """rfft of Hann-windowed, mean-removed segments ``start:stop`` of every channel."""
+def _segment_spectra(channels: np.ndarray, window: np.ndarray, start: int, stop: int):
+    """rfft of windowed, mean-removed, half-overlapping segments ``start:stop`` of every channel."""
+    n = len(window)
     step = n // 2
-    window = signal.windows.hann(n, sym=False)
     index = (np.arange(start, stop) * step)[:, None] + np.arange(n)[None, :]
     segments = channels[:, index]  # (channels, segments, n)
     segments = segments - segments.mean(axis=-1, keepdims=True)
@@ -189,7 +188,7 @@ def cross_spectra(
     matrix = np.zeros((n // 2 + 1, p + 1, p + 1), dtype=complex)
     # In chunks of segments, so an hour of data at 2 kHz needs no gigabytes.
     for start in range(0, count, chunk):
-        spectra = _segment_spectra(channels, sample_rate, n, start, min(start + chunk, count))
+        spectra = _segment_spectra(channels, window, start, min(start + chunk, count))
         matrix += np.einsum("ikf,jkf->fij", spectra.conj(), spectra)
     matrix *= scale[:, None, None] / count
     return CrossSpectra(
@@ -257,29 +256,6 @@ def apply_witness_filters(witnesses, taps, zero_lag: int | None = None):
         return np.zeros(n)
     full = signal.oaconvolve(witnesses, taps, mode="full", axes=-1).sum(axis=0)
     return full[zero_lag : zero_lag + n]
-
-
-def wiener_hopf_fir(target, witnesses, n_taps: int):
-    """Causal multi-channel Wiener–Hopf FIR: taps (p, n_taps) with lag 0 at index 0."""
-    target = np.asarray(target, dtype=float)
-    witnesses = np.atleast_2d(np.asarray(witnesses, dtype=float))
-    p, n = witnesses.shape
-    size = 2 ** int(np.ceil(np.log2(2 * n)))
-    spectra = np.fft.rfft(np.vstack([witnesses, target[None, :]]), size, axis=-1)
-    # correlation[i, j, d] = Σ_t c_i[t] c_j[t + d], lags d from −(L−1) to L−1
-    lags = np.arange(-(n_taps - 1), n_taps)
-    full = np.fft.irfft(spectra.conj()[:, None, :] * spectra[None, :, :], size, axis=-1)
-    correlation = full[:, :, lags % size]
-    normal = np.zeros((p * n_taps, p * n_taps))
-    rhs = np.zeros(p * n_taps)
-    shifts = np.arange(n_taps)[None, :] - np.arange(n_taps)[:, None]  # m − m'
-    for j in range(p):
-        rhs[j * n_taps : (j + 1) * n_taps] = correlation[j, p, n_taps - 1 :]
-        for i in range(p):
-            block = correlation[i, j, shifts + n_taps - 1]  # r_ij[m − m'] at row m', column m
-            normal[j * n_taps : (j + 1) * n_taps, i * n_taps : (i + 1) * n_taps] = block
-    taps = linalg.solve(normal, rhs, assume_a="sym")
-    return taps.reshape(p, n_taps)
 
 
 def octave_bands(frequencies: np.ndarray, nyquist: float) -> np.ndarray:

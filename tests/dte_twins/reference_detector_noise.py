@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import linalg
 
 __all__ = [
     "apply_witness_filters_reference",
@@ -103,3 +104,26 @@ def witness_filter_arguments(duration=32.0, sample_rate=1024, fft_length=2.0, se
     transfer = regression.transfer * gain[1:].T / gain[0][:, None]
     taps = fir_from_transfer(transfer, int(fft_length * sample_rate))
     return regression.whitened[1:], taps
+
+
+def wiener_hopf_fir(target, witnesses, n_taps: int):
+    """Causal multi-channel Wiener–Hopf FIR: taps (p, n_taps) with lag 0 at index 0."""
+    target = np.asarray(target, dtype=float)
+    witnesses = np.atleast_2d(np.asarray(witnesses, dtype=float))
+    p, n = witnesses.shape
+    size = 2 ** int(np.ceil(np.log2(2 * n)))
+    spectra = np.fft.rfft(np.vstack([witnesses, target[None, :]]), size, axis=-1)
+    # correlation[i, j, d] = Σ_t c_i[t] c_j[t + d], lags d from −(L−1) to L−1
+    lags = np.arange(-(n_taps - 1), n_taps)
+    full = np.fft.irfft(spectra.conj()[:, None, :] * spectra[None, :, :], size, axis=-1)
+    correlation = full[:, :, lags % size]
+    normal = np.zeros((p * n_taps, p * n_taps))
+    rhs = np.zeros(p * n_taps)
+    shifts = np.arange(n_taps)[None, :] - np.arange(n_taps)[:, None]  # m − m'
+    for j in range(p):
+        rhs[j * n_taps : (j + 1) * n_taps] = correlation[j, p, n_taps - 1 :]
+        for i in range(p):
+            block = correlation[i, j, shifts + n_taps - 1]  # r_ij[m − m'] at row m', column m
+            normal[j * n_taps : (j + 1) * n_taps, i * n_taps : (i + 1) * n_taps] = block
+    taps = linalg.solve(normal, rhs, assume_a="sym")
+    return taps.reshape(p, n_taps)

@@ -295,7 +295,7 @@ def test_readout_noise_and_constant_term_are_fitted_back():
 def test_ensemble_is_identical_in_process_and_on_two_workers(
     scan, in_process_client, two_worker_client
 ):
-    # The showers input travels to the workers, where each member fits its surrogate on it.
+    # The surrogate fitted on the showers input once travels to the workers with the members.
     twin = CalorimeterTwin(
         registry=False, seed=11, n_events=100, energy_points=3, showers=reference_samples(scan)
     )

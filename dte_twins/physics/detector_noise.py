@@ -262,19 +262,17 @@ class DetectorNoiseTwin(Twin):
         scan_time = (np.arange(n_times) + 0.5) * duration / n_times
         return triggers, scan, scan_frequency, scan_time
 
-    def simulate(self, settings, rng, member=False):
-        """Noise prediction and budget, transients; a member draws its own design noise."""
+    def prepare(self, settings):
+        """The analysed stretch and its regression on the witnesses (most of a run's time):
+        the same for every ensemble member, so done once."""
         stretch = self._stretch(settings)
-        sample_rate = stretch.attrs["sample_rate"]
-        fft_length = settings["fft_length"]
-        n = stretch.sizes["time"]
-        taper, margin = analysis_margins(settings["duration"], fft_length)
+        taper, margin = analysis_margins(settings["duration"], settings["fft_length"])
         learnt = self._state["spectra"] if self._state is not None else None
         regression = spectral.regress_on_witnesses(
             stretch["strain"].to_numpy().astype(float),
             channels_input.regressors(stretch, settings["bilinear_pairs"]),
-            sample_rate,
-            fft_length,
+            stretch.attrs["sample_rate"],
+            settings["fft_length"],
             taper=taper,
             margin=margin,
             learnt=learnt,
@@ -283,6 +281,15 @@ class DetectorNoiseTwin(Twin):
             model = f"learnt from {self._state['observed_seconds']:g} s of observations"
         else:
             model = "fitted on the analysed data"
+        return stretch, regression, model
+
+    def simulate(self, settings, rng, member=False):
+        """Noise prediction and budget, transients; a member draws its own design noise."""
+        stretch, regression, model = self.prepared
+        sample_rate = stretch.attrs["sample_rate"]
+        fft_length = settings["fft_length"]
+        n = stretch.sizes["time"]
+        taper, margin = analysis_margins(settings["duration"], fft_length)
         psd_frequency, strain_psd = regression.frequencies, regression.psd[0]
         skip = int(round(margin * sample_rate))
         interior = slice(skip, n - skip)

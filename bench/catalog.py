@@ -92,24 +92,15 @@ def main() -> None:
         for name in names:
             spec = ENTRIES[name]
             path = cached(spec, options.size).data_path
-            if spec.schema.kind == "grid":
+            grid = spec.schema.kind == "grid"
 
-                def direct(path=path):
-                    return xr.open_zarr(path, chunks={}).load()
+            def direct(path=path, grid=grid):
+                return xr.open_zarr(path, chunks={}).load() if grid else pd.read_parquet(path)
 
-                def through_catalog(name=name):
-                    data = catalog[name].read()
-                    # large tables open as Dask DataFrames: read them whole, as pandas does
-                    return data if isinstance(data, pd.DataFrame) else data.compute().load()
-            else:
-
-                def direct(path=path):
-                    return pd.read_parquet(path)
-
-                def through_catalog(name=name):
-                    data = catalog[name].read()
-                    # large tables open as Dask DataFrames: read them whole, as pandas does
-                    return data if isinstance(data, pd.DataFrame) else data.compute()
+            def through_catalog(name=name):
+                data = catalog[name].read()
+                # grids and large tables open lazily with Dask: read them whole, as direct does
+                return data if isinstance(data, pd.DataFrame) else data.compute()
 
             through_catalog(), direct()  # warm the file cache and imports
             # interleaved, so drifts of the machine hit both alike

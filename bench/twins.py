@@ -38,7 +38,6 @@ class TwinCase:
     kernel: Callable  # the vectorised core kernel
     reference: Callable  # plain NumPy reference with the same signature
     kernel_arguments: Callable[[], tuple]  # -> positional arguments for both
-    ensemble_members: int = 32
     ensemble_size: str = "large"  # the size whose members are timed for scaling
 
 
@@ -157,7 +156,7 @@ def calorimeter_case() -> TwinCase:
         )
 
     arguments = lambda: (10.0, SamplingCalorimeter(), 200, 0)  # noqa: E731
-    return TwinCase(make_twin, kernel, reference, arguments, 32, ensemble_size="ensemble")
+    return TwinCase(make_twin, kernel, reference, arguments, ensemble_size="ensemble")
 
 
 CASES: dict[str, Callable[[], TwinCase]] = {

@@ -8,17 +8,23 @@ open_catalog(size="large")["floodplain_terrain"].read()   # xarray, lazy with Da
 register_dataset("my_river", "gauge.csv", like="fulda_forcing")   # one's own twin's data
 """
 
-from catalogs.catalog_file import open_catalog
-from catalogs.errors import CatalogError, SchemaError
-from catalogs.personal import register_dataset, remove_dataset
-from catalogs.store import build_entry, read_entry
+from importlib import import_module
 
-__all__ = [
-    "open_catalog",
-    "read_entry",
-    "build_entry",
-    "register_dataset",
-    "remove_dataset",
-    "CatalogError",
-    "SchemaError",
-]
+# Imported on first use (PEP 562): the live service imports ``catalogs.live`` and needs none of
+# the catalog's stack (intake, pandas, xarray).
+_PUBLIC = {
+    "open_catalog": "catalogs.catalog_file",
+    "read_entry": "catalogs.store",
+    "build_entry": "catalogs.store",
+    "register_dataset": "catalogs.personal",
+    "remove_dataset": "catalogs.personal",
+    "CatalogError": "catalogs.errors",
+    "SchemaError": "catalogs.errors",
+}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'catalogs' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +92,11 @@ def register_dataset(name: str, data, like: str, description: str = "") -> dict:
             "starting with a letter."
         )
     spec = entry_spec(like)
+    if spec.live:
+        raise CatalogError(
+            f"{like!r} is a live feed: register data like one of the archived entries "
+            "(a table or a grid), not like a feed."
+        )
     source = "in-memory data"
     if isinstance(data, str | os.PathLike):
         path = Path(data).expanduser().resolve()
@@ -144,9 +150,13 @@ def _personal_catalog() -> Catalog:
 def _save(catalog: Catalog) -> None:
     folder = personal_folder()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    staging = folder / f".{PERSONAL_CATALOG}.writing"
-    catalog.to_yaml_file(str(staging))
-    staging.replace(folder / PERSONAL_CATALOG)
+    # a name of its own, so two kernels registering at once never write the same staging file
+    staging = folder / f".{PERSONAL_CATALOG}.{uuid.uuid4().hex}"
+    try:
+        catalog.to_yaml_file(str(staging))
+        staging.replace(folder / PERSONAL_CATALOG)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def add_personal_entries(catalog: Catalog) -> None:

@@ -31,9 +31,10 @@ def _produce(spec: EntrySpec, size):
     builder = getattr(import_module(module), function)
     data = builder(scale_of(size)) if spec.sized else builder()
     if spec.schema.kind == "grid":
-        return spec.schema.validate(
-            data, check_values=data.sizes.get("x", 1) * data.sizes.get("y", 1) <= VALUE_CHECK_LIMIT
-        )
+        check_values = data.sizes.get("x", 1) * data.sizes.get("y", 1) <= VALUE_CHECK_LIMIT
+        if check_values:  # small enough to hold: compute once for the check and the write
+            data = data.persist()
+        return spec.schema.validate(data, check_values=check_values)
     if hasattr(data, "columns"):
         return spec.schema.validate(data)
     return (spec.schema.validate(chunk) for chunk in data)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from dte_twins.environment import gr4j
 from dte_twins.environment.evapotranspiration import oudin_pet
-from dte_twins.environment.flood import mm_per_day_to_m3s
+from dte_twins.environment.hydraulics import mm_per_day_to_m3s
 
 __all__ = ["gauge_records", "gauge_count", "YEARS"]
 

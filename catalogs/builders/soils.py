@@ -47,29 +47,6 @@ def soil_properties(scale: float, seed: int = 20261124) -> xr.Dataset:
     )
     x = (np.arange(cells) + 0.5) * CELL_M
     y = (np.arange(cells) + 0.5) * CELL_M
-    template = da.zeros((cells, cells), chunks=min(cells, CHUNK), dtype="float32")
-
-    def layer(kind):
-        def compute(_, block_info=None):
-            (r0, r1), (c0, c1) = block_info[0]["array-location"]
-            sand = _texture_field(x[c0:c1], y[r0:r1], sand_waves, 0.4, 0.3)
-            clay = np.minimum(
-                _texture_field(x[c0:c1], y[r0:r1], clay_waves, 0.2, 0.15), 0.95 - sand
-            )
-            depth = 0.4 + 0.8 * np.clip(1 - sand, 0, 1)
-            capacity = 1000 * depth * ((0.36 - 0.25 * sand + 0.25 * clay) - (0.03 + 0.35 * clay))
-            values = {
-                "sand": sand,
-                "clay": clay,
-                "rooting_depth": depth,
-                "capacity": np.clip(capacity, 50, 300),
-                "drainage_time": 10 + 190 * clay,
-                "stress_fraction": 0.5 + 0.3 * sand,
-            }[kind]
-            return values.astype("float32")
-
-        return da.map_blocks(compute, template, dtype="float32")
-
     units = {
         "sand": "1",
         "clay": "1",
@@ -78,8 +55,33 @@ def soil_properties(scale: float, seed: int = 20261124) -> xr.Dataset:
         "drainage_time": "d",
         "stress_fraction": "1",
     }
+    template = da.zeros((cells, cells), chunks=min(cells, CHUNK), dtype="float32")
+
+    def layers(_, block_info=None):
+        """Every layer of one block, stacked in the order of ``units``: textures drawn once."""
+        (r0, r1), (c0, c1) = block_info[0]["array-location"]
+        sand = _texture_field(x[c0:c1], y[r0:r1], sand_waves, 0.4, 0.3)
+        clay = np.minimum(_texture_field(x[c0:c1], y[r0:r1], clay_waves, 0.2, 0.15), 0.95 - sand)
+        depth = 0.4 + 0.8 * np.clip(1 - sand, 0, 1)
+        capacity = 1000 * depth * ((0.36 - 0.25 * sand + 0.25 * clay) - (0.03 + 0.35 * clay))
+        values = {
+            "sand": sand,
+            "clay": clay,
+            "rooting_depth": depth,
+            "capacity": np.clip(capacity, 50, 300),
+            "drainage_time": 10 + 190 * clay,
+            "stress_fraction": 0.5 + 0.3 * sand,
+        }
+        return np.stack([values[name] for name in units]).astype("float32")
+
+    stacked = da.map_blocks(
+        layers, template, new_axis=0, chunks=((len(units),), *template.chunks), dtype="float32"
+    )
     return xr.Dataset(
-        {name: (("y", "x"), layer(name), {"units": unit}) for name, unit in units.items()},
+        {
+            name: (("y", "x"), stacked[index], {"units": unit})
+            for index, (name, unit) in enumerate(units.items())
+        },
         coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
         attrs={"synthetic": 1, "cell_size_m": CELL_M},
     )

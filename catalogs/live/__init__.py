@@ -9,6 +9,13 @@ them from Python::
         ...
 """
 
-from catalogs.live.client import LiveFeed, LiveFeedError
-
 __all__ = ["LiveFeed", "LiveFeedError"]
+
+
+def __getattr__(name: str):
+    # On first use (PEP 562): the service runs without the client's requests and pandas.
+    if name in __all__:
+        from catalogs.live import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'catalogs.live' has no attribute {name!r}")

@@ -35,10 +35,13 @@ from scipy.signal import lfilter, lfiltic
 
 from dte_twins.environment import gr4j
 from dte_twins.environment.evapotranspiration import oudin_pet
-from dte_twins.environment.flood import mm_per_day_to_m3s
-from dte_twins.environment.hydraulics import manning_coefficient, stage_from_discharge
+from dte_twins.environment.hydraulics import (
+    manning_coefficient,
+    mm_per_day_to_m3s,
+    stage_from_discharge,
+)
 
-__all__ = ["Feed", "RiverGauge", "DetectorChannels", "FEEDS", "feed_named", "play"]
+__all__ = ["Feed", "RiverGauge", "DetectorChannels", "FEEDS", "play"]
 
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
@@ -271,13 +274,6 @@ def _ar2(previous: list[float], a1: float, a2: float, innovations: np.ndarray) -
 
 
 FEEDS: dict[str, Feed] = {feed.name: feed for feed in (RiverGauge(), DetectorChannels())}
-
-
-def feed_named(name: str) -> Feed:
-    try:
-        return FEEDS[name]
-    except KeyError:
-        raise KeyError(f"no live feed {name!r}; the feeds are {', '.join(sorted(FEEDS))}") from None
 
 
 def play(feed: Feed, count: int, state: dict | None = None) -> tuple[list[dict], dict]:

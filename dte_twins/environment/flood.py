@@ -40,24 +40,18 @@ from dte_twins.calibration import fit_parameters
 from dte_twins.environment import gr4j
 from dte_twins.environment.evapotranspiration import oudin_pet
 from dte_twins.environment.flood_alerts import LEVELS, discharge_alerts, impact_alerts
-from dte_twins.environment.hydraulics import manning_coefficient, stage_from_discharge
+from dte_twins.environment.hydraulics import (
+    m3s_to_mm_per_day,
+    manning_coefficient,
+    mm_per_day_to_m3s,
+    stage_from_discharge,
+)
 from dte_twins.environment.inundation import flood_impacts, prepare_terrain
 from dte_twins.errors import InputError, ParameterError
 from dte_twins.parameters import Quantity
 from dte_twins.statistics import kge, nse
 
 __all__ = ["FloodTwin"]
-
-SECONDS_PER_DAY = 86_400.0
-
-
-def mm_per_day_to_m3s(runoff_mm, area_km2: float):
-    return np.asarray(runoff_mm) * area_km2 * 1e3 / SECONDS_PER_DAY
-
-
-def m3s_to_mm_per_day(discharge_m3s, area_km2: float):
-    return np.asarray(discharge_m3s, dtype=float) * SECONDS_PER_DAY / (area_km2 * 1e3)
-
 
 class FloodTwin(Twin):
     """Flood early warning for one catchment and its gauge."""

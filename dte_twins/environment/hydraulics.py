@@ -14,9 +14,21 @@ __all__ = [
     "discharge_from_stage",
     "stage_from_discharge",
     "MANNING_EXPONENT",
+    "mm_per_day_to_m3s",
+    "m3s_to_mm_per_day",
 ]
 
 MANNING_EXPONENT = 5 / 3
+SECONDS_PER_DAY = 86_400.0
+
+
+def mm_per_day_to_m3s(runoff_mm, area_km2: float):
+    """Runoff depth over a catchment (mm/d) as discharge at its outlet (m³/s)."""
+    return np.asarray(runoff_mm) * area_km2 * 1e3 / SECONDS_PER_DAY
+
+
+def m3s_to_mm_per_day(discharge_m3s, area_km2: float):
+    return np.asarray(discharge_m3s, dtype=float) * SECONDS_PER_DAY / (area_km2 * 1e3)
 
 
 def manning_coefficient(width_m: float, slope: float, roughness: float) -> float:

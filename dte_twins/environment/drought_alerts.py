@@ -103,10 +103,8 @@ def _forecast_alerts(result, settings, where):
                 span,
             )
         )
-    upper = result["surrogate_upper"]
-    if "member" in upper.dims:  # identical in every member
-        upper = upper.isel(member=0)
-    confident = upper.to_numpy() < result["d1_storage"].to_numpy()
+    # shared by every member (prepared once), so never along "member"
+    confident = result["surrogate_upper"].to_numpy() < result["d1_storage"].to_numpy()
     if confident.any():
         days = np.flatnonzero(confident)
         coverage = 1 - settings["alpha"]

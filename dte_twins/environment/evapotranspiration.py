@@ -53,8 +53,7 @@ def extraterrestrial_radiation(latitude_deg: float, day_of_year) -> np.ndarray:
     phi = np.deg2rad(latitude_deg)
     day = np.asarray(day_of_year, dtype=float)
     dr = 1 + 0.033 * np.cos(2 * np.pi * day / 365)
-    delta = 0.409 * np.sin(2 * np.pi * day / 365 - 1.39)
-    omega = np.arccos(np.clip(-np.tan(phi) * np.tan(delta), -1.0, 1.0))
+    omega, delta = _sunset_hour_angle(latitude_deg, day)
     return (
         (24 * 60 / np.pi)
         * SOLAR_CONSTANT

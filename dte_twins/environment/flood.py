@@ -53,6 +53,12 @@ from dte_twins.statistics import kge, nse
 
 __all__ = ["FloodTwin"]
 
+
+def _discharge_thresholds(settings: dict) -> list[float]:
+    """The watch, warning and danger discharges (m³/s)."""
+    return [settings[f"{level}_discharge"] for level in LEVELS]
+
+
 class FloodTwin(Twin):
     """Flood early warning for one catchment and its gauge."""
 
@@ -87,7 +93,7 @@ class FloodTwin(Twin):
 
     # --- checks --------------------------------------------------------------------------------
     def check_consistency(self, settings: dict) -> None:
-        watch, warning, danger = (settings[f"{level}_discharge"] for level in LEVELS)
+        watch, warning, danger = _discharge_thresholds(settings)
         if not watch <= warning <= danger:
             raise ParameterError(
                 f"FloodTwin thresholds must rise: watch_discharge = {watch}, warning_discharge = "
@@ -184,7 +190,7 @@ class FloodTwin(Twin):
             result[name] = terrain[name]
 
     def default_thresholds(self, settings):
-        thresholds = {"discharge": [settings[f"{level}_discharge"] for level in LEVELS]}
+        thresholds = {"discharge": _discharge_thresholds(settings)}
         if self.has_input("terrain"):
             thresholds["max_depth"] = [0.0]  # the probability of each cell being flooded
         return thresholds
@@ -192,7 +198,7 @@ class FloodTwin(Twin):
     # --- alerts -----------------------------------------------------------------------------------
     def alerts(self, result: xr.Dataset) -> list[Alert]:
         settings = self.result_settings(result)
-        thresholds = [settings[f"{level}_discharge"] for level in LEVELS]
+        thresholds = _discharge_thresholds(settings)
         alerts = discharge_alerts(result, dict(zip(LEVELS, thresholds, strict=True)))
         if "peak_damage" in result:
             alerts.extend(impact_alerts(result))

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dte_twins.base import Alert
+from dte_twins.base import ALERT_LEVELS, Alert
 
 __all__ = ["LEVELS", "discharge_alerts", "impact_alerts"]
 
-LEVELS = ("watch", "warning", "danger")
+LEVELS = ALERT_LEVELS[1:]  # watch, warning, danger: "info" is not a discharge level
 
 
 def _daily_levels(result: xr.Dataset, thresholds: dict[str, float]):

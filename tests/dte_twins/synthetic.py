@@ -1,4 +1,4 @@
-"""Small synthetic inputs for twin tests and benchmarks (the catalog's builders make the real ones)."""
+"""Small synthetic inputs for twin tests and benchmarks (the catalog builds the real ones)."""
 
 import numpy as np
 import pandas as pd

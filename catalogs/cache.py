@@ -27,7 +27,7 @@ import xarray as xr
 
 from catalogs.errors import CatalogError
 
-__all__ = ["cache_root", "CachedData", "MANIFEST"]
+__all__ = ["cache_root", "shared_cache_root", "CachedData", "MANIFEST"]
 
 MANIFEST = "manifest.json"
 #: manifests verified in this process, by (path, mtime, inode)
@@ -39,6 +39,12 @@ def cache_root() -> Path:
     if configured:
         return Path(configured)
     return Path.home() / ".cache" / "dte-hub" / "catalog"
+
+
+def shared_cache_root() -> Path | None:
+    """The platform's shared, read-only cache (``DTE_CATALOG_SHARED``, set in user servers)."""
+    configured = os.environ.get("DTE_CATALOG_SHARED")
+    return Path(configured) if configured else None
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:
@@ -56,14 +62,15 @@ class CachedData:
         if storage not in ("parquet", "zarr"):
             raise ValueError(f"storage must be 'parquet' or 'zarr', not {storage!r}")
         self.entry, self.size, self.storage = entry, size, storage
-        self.folder = (root or cache_root()) / entry / size
+        self.root = root or cache_root()
+        self.folder = self.root / entry / size
         self.data_path = self.folder / f"data.{storage}"
 
     @property
     def rebuild_hint(self) -> str:
         return (
             f"rebuild it with `python -m catalogs rebuild {self.entry} --size {self.size}` or "
-            f"`open_catalog().rebuild({self.entry!r}, size={self.size!r})`"
+            f"`catalogs.build_entry({self.entry!r}, size={self.size!r}, force=True)`"
         )
 
     def exists(self) -> bool:

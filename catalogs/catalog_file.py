@@ -16,14 +16,46 @@ from intake.readers.user_parameters import OptionsUserParameter
 from catalogs.entries import ENTRIES
 from catalogs.sizes import SIZES
 
-__all__ = ["CATALOG_FILE", "build_catalog", "open_catalog", "write_catalog"]
+__all__ = ["CATALOG_FILE", "PlatformCatalog", "build_catalog", "open_catalog", "write_catalog"]
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
 
 
-def build_catalog() -> Catalog:
+class PlatformCatalog(Catalog):
+    """Intake's catalog, keeping the reader it made for each entry.
+
+    Intake's ``Catalog.__getitem__`` copies the entry, walks it to fill in references and
+    templates and instantiates a new reader at every access: about 0.2 ms, a fifth of reading a
+    small table. Readers are descriptions (the entry's arguments), so the one made for an entry
+    is kept and reused until the entry object or the parameter values change.
+    """
+
+    def __getitem__(self, item):
+        name = self.aliases.get(item, item)
+        entry = self.entries.get(name)
+        if entry is None:
+            return super().__getitem__(item)
+        key = (name, id(entry), repr(sorted(self._up_overrides.items())))
+        readers = self.__dict__.setdefault("_readers", {})
+        if key not in readers:
+            readers[key] = super().__getitem__(item)
+        return readers[key]
+
+    def __call__(self, **parameters):
+        """A catalog with these parameter values (``size=...``), keeping readers too."""
+        return PlatformCatalog(
+            entries=self.entries,
+            aliases=self.aliases,
+            data=self.data,
+            user_parameters=self.user_parameters,
+            parameter_overrides={**self._up_overrides, **parameters},
+            metadata=self.metadata,
+        )
+
+
+def build_catalog(catalog_type: type[Catalog] = Catalog) -> Catalog:
     """The platform's catalog, from ``entries.ENTRIES``."""
-    catalog = Catalog(
+    catalog = catalog_type(
         metadata={
             "title": "DTE Hub data catalog",
             "description": (
@@ -73,7 +105,7 @@ def open_catalog(size: str = "default", personal: bool = True) -> Catalog:
     Built from the declarations, which a test keeps equal to ``catalog.yaml``: parsing the file
     costs about 17 ms at every call, building it 0.1 ms.
     """
-    catalog = build_catalog()
+    catalog = build_catalog(PlatformCatalog)
     if personal:
         from catalogs.personal import add_personal_entries
 

@@ -6,8 +6,9 @@ This is what the Intake reader calls; it works the same without Intake (``read_e
 from __future__ import annotations
 
 import time
+import warnings
 
-from catalogs.cache import CachedData
+from catalogs.cache import CachedData, shared_cache_root
 from catalogs.entries import EntrySpec, entry_spec
 from catalogs.errors import CatalogError
 from catalogs.sizes import SIZES, scale_of, size_name
@@ -20,8 +21,16 @@ LAZY_FROM_SCALE = SIZES["large"]
 VALUE_CHECK_LIMIT = 20_000_000
 
 
-def cached(spec: EntrySpec, size="default") -> CachedData:
-    return CachedData(spec.name, size_name(size) if spec.sized else "default", spec.storage)
+def cached(spec: EntrySpec, size="default", shared: bool = True) -> CachedData:
+    """Where an entry is cached: the platform's shared cache if it holds the entry (built by
+    the platform at start), else the user's own cache (``DTE_CATALOG_CACHE``)."""
+    size = size_name(size) if spec.sized else "default"
+    root = shared_cache_root() if shared else None
+    if root is not None:
+        in_shared = CachedData(spec.name, size, spec.storage, root=root)
+        if in_shared.exists():
+            return in_shared
+    return CachedData(spec.name, size, spec.storage)
 
 
 def _produce(spec: EntrySpec, size):
@@ -48,7 +57,8 @@ def build_entry(name: str, size="default", force: bool = False) -> float:
             f"{name!r} is a live feed: the live service archives it as it comes, there is "
             "nothing to build; read it with read_entry or the catalog"
         )
-    target = cached(spec, size)
+    # a forced rebuild goes to the user's own cache: the shared one is the platform's
+    target = cached(spec, size, shared=not force)
     started = time.perf_counter()
     if force or not target.exists():
         metadata = {"synthetic": spec.synthetic, "scale": scale_of(size) if spec.sized else 1}
@@ -65,9 +75,15 @@ def read_entry(name: str, size="default", lazy: bool | None = None):
         from catalogs.live.client import LiveFeed
 
         return LiveFeed(spec.feed).history()
-    target = cached(spec, size)
-    if not target.exists():
-        build_entry(name, size)
     if lazy is None:
         lazy = spec.sized and scale_of(size) >= LAZY_FROM_SCALE
+    target = cached(spec, size)
+    if target.root == shared_cache_root():
+        try:
+            return target.open(lazy=lazy)
+        except CatalogError as error:  # damaged by someone else: the user's own copy serves
+            warnings.warn(f"{error} Reading from your own cache instead.", stacklevel=2)
+            target = cached(spec, size, shared=False)
+    if not target.exists():
+        build_entry(name, size, force=True)
     return target.open(lazy=lazy)

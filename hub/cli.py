@@ -115,10 +115,11 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
         # folder stays 0700.
         os.chmod(state.path, 0o711)
         os.chmod(state.homes, 0o711)
+        os.chmod(state.catalog_dir, 0o755)
     if run_as:
         account = ensure_unix_account(run_as, login_shell=False, system=True)
         # The gateway and the live feeds run as that account and write their state there.
-        for service_dir in (state.gateway_dir, state.live_dir):
+        for service_dir in (state.gateway_dir, state.live_dir, state.catalog_dir):
             for folder in (service_dir, *service_dir.rglob("*")):
                 os.chown(folder, account.pw_uid, account.pw_gid)
     runtime = Runtime.allocate()
@@ -171,6 +172,25 @@ def _announce_when_up(url: str, hub: subprocess.Popen, timeout: float = 120) -> 
             time.sleep(0.2)
 
 
+def prebuild_catalog(settings, state: StateFolder, env: dict) -> subprocess.Popen | None:
+    """Build the catalog into the shared cache in the background (entries already built are
+    kept), as the service account, readable by every user. Its output goes to the logs."""
+    if not settings.catalog.prebuild:
+        return None
+    env = {**env, "DTE_CATALOG_CACHE": str(state.catalog_dir)}
+    env.pop("DTE_CATALOG_SHARED", None)
+    with open(state.logs / "catalog-build.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "catalogs", "build", "--size", settings.catalog.size],
+            cwd=state.catalog_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            user=service_account(settings) or None,
+            umask=0o022,
+        )
+
+
 def up(settings) -> int:
     try:
         state, first_start, runtime = prepare(settings)
@@ -193,6 +213,7 @@ def up(settings) -> int:
         env["DTE_SETTINGS"] = str(Path(settings.source).resolve())
 
     _become_subreaper()
+    prebuild_catalog(settings, state, env)
     hub = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "jupyterhub"),

@@ -135,6 +135,8 @@ c.Spawner.environment = {
     "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
     "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
     "DTE_LIVE_URL": live_url(settings),
+    # read-only to users; what it lacks is built into each user's own cache
+    "DTE_CATALOG_SHARED": str(state.catalog_dir),
     "DTE_INSTANCE": runtime.instance,
     "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
 }

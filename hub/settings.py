@@ -7,9 +7,10 @@ Settings come, in order of precedence, from:
 3. the defaults declared below.
 
 The TOML file has one table per settings class (``[hub]``, ``[auth]``, ``[servers]``,
-``[compute]``, ``[live]``). Every key must be a declared trait: a typo is an error that names the
-key and the keys that exist, never a silently ignored value. ``jupyterhub_config.py`` and the
-dask-gateway config both read the same settings, so the two processes cannot disagree.
+``[compute]``, ``[live]``, ``[catalog]``). Every key must be a declared trait: a typo is an
+error that names the key and the keys that exist, never a silently ignored value.
+``jupyterhub_config.py`` and the dask-gateway config both read the same settings, so the two
+processes cannot disagree.
 """
 
 from __future__ import annotations
@@ -170,12 +171,41 @@ class LiveSettings(HasTraits):
         return proposal.value
 
 
+class CatalogSettings(HasTraits):
+    """The data catalog's cache shared by every user server (``<state>/catalog``)."""
+
+    prebuild = Bool(
+        True,
+        config=True,
+        help="Build the catalog's entries into the shared cache at every start, in the "
+        "background (about 5 s at the default size, once: built entries are kept). Users read "
+        "from it; a size not prebuilt is built on first use into the user's own cache.",
+    )
+    size = Unicode(
+        "default",
+        config=True,
+        help="Size the shared cache is prebuilt at: small, default, large, huge or a factor.",
+    )
+
+    @validate("size")
+    def _check_size(self, proposal):
+        from catalogs.errors import CatalogError
+        from catalogs.sizes import scale_of
+
+        try:
+            scale_of(proposal.value)
+        except CatalogError as error:
+            raise TraitError(str(error)) from None
+        return proposal.value
+
+
 _SECTIONS: dict[str, type[HasTraits]] = {
     "hub": HubSettings,
     "auth": AuthSettings,
     "servers": ServerSettings,
     "compute": ComputeSettings,
     "live": LiveSettings,
+    "catalog": CatalogSettings,
 }
 
 _ENVIRONMENT = {
@@ -189,12 +219,13 @@ _ENVIRONMENT = {
 class Settings:
     """All settings of one platform, grouped as in the TOML file."""
 
-    def __init__(self, hub, auth, servers, compute, source, live=None):
+    def __init__(self, hub, auth, servers, compute, source, live=None, catalog=None):
         self.hub: HubSettings = hub
         self.auth: AuthSettings = auth
         self.servers: ServerSettings = servers
         self.compute: ComputeSettings = compute
         self.live: LiveSettings = live if live is not None else LiveSettings()
+        self.catalog: CatalogSettings = catalog if catalog is not None else CatalogSettings()
         self.source: str = source
 
     @property
@@ -211,6 +242,7 @@ class Settings:
                 ("servers", self.servers),
                 ("compute", self.compute),
                 ("live", self.live),
+                ("catalog", self.catalog),
             )
         }
 

@@ -7,6 +7,7 @@ Layout (``<state>`` defaults to ``.dte/``)::
     <state>/home/<user>/           user homes
     <state>/dask-gateway/          gateway database and cluster working folders
     <state>/live/                  archive of the live feeds (SQLite)
+    <state>/catalog/               catalog cache shared by all users (read-only to them)
     <state>/runtime.json           ports of the current run (no secrets)
     <state>/logs/                  logs of the current run
 
@@ -103,6 +104,11 @@ class StateFolder:
         return self.path / "live"
 
     @property
+    def catalog_dir(self) -> Path:
+        """The catalog cache every user server reads (built by the platform, read-only to users)."""
+        return self.path / "catalog"
+
+    @property
     def logs(self) -> Path:
         return self.path / "logs"
 
@@ -118,7 +124,13 @@ class StateFolder:
         """Create the folder and missing secrets; return True if this is the first start."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for folder in (self.homes, self.gateway_dir, self.live_dir, self.logs):
+            for folder in (
+                self.homes,
+                self.gateway_dir,
+                self.live_dir,
+                self.catalog_dir,
+                self.logs,
+            ):
                 folder.mkdir(exist_ok=True)
             self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
             os.chmod(self.secrets_dir, 0o700)

@@ -7,6 +7,7 @@ import pytest
 def private_catalog_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("DTE_CATALOG_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DTE_PERSONAL_CATALOG", str(tmp_path / "mine"))
+    monkeypatch.delenv("DTE_CATALOG_SHARED", raising=False)  # set inside user servers
     return tmp_path
 
 

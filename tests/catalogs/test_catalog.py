@@ -2,6 +2,7 @@
 damage to the cache is found and repaired, and the catalog file is plain Intake 2."""
 
 import json
+import shutil
 
 import intake
 import numpy as np
@@ -141,3 +142,25 @@ def test_large_tables_open_lazily_with_dask():
     assert isinstance(table, dd.DataFrame)
     eager = read_entry("gauge_network", "small")
     assert np.isclose(table["precipitation"].sum().compute(), eager["precipitation"].sum())
+
+
+def test_the_platforms_shared_cache_serves_first_and_a_damaged_copy_falls_back(
+    shared_cache, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DTE_CATALOG_CACHE", str(shared_cache))
+    build_entry("nile_flow")
+    shared = tmp_path / "shared"
+    shutil.copytree(shared_cache / "nile_flow", shared / "nile_flow")
+    monkeypatch.setenv("DTE_CATALOG_SHARED", str(shared))
+    monkeypatch.setenv("DTE_CATALOG_CACHE", str(tmp_path / "own"))
+
+    assert cached(ENTRIES["nile_flow"]).root == shared
+    nile = read_entry("nile_flow")
+    assert not (tmp_path / "own").exists()  # nothing built for this user
+
+    data_file = shared / "nile_flow" / "default" / "data.parquet"
+    data_file.write_bytes(data_file.read_bytes()[:100])  # someone damaged the shared copy
+    with pytest.warns(UserWarning, match="your own cache"):
+        again = read_entry("nile_flow")
+    pd.testing.assert_frame_equal(again, nile)
+    assert (tmp_path / "own" / "nile_flow" / "default" / MANIFEST).exists()

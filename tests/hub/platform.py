@@ -85,13 +85,15 @@ class Platform:
 
 
 def start_platform(state: Path, port: int, settings: dict | None = None) -> Platform:
+    """``dte up`` with these settings; the shared catalog is not prebuilt unless asked (it
+    would compete for the 2 cores with the test)."""
     state.mkdir(parents=True, exist_ok=True)
+    settings = {"catalog": {"prebuild": False}, **(settings or {})}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DTE_", "JUPYTERHUB_"))}
     env.update(DTE_STATE=str(state), DTE_PORT=str(port))
-    if settings:
-        settings_file = state.parent / f"settings-{port}.toml"
-        settings_file.write_text(_to_toml(settings))
-        env["DTE_SETTINGS"] = str(settings_file)
+    settings_file = state.parent / f"settings-{port}.toml"
+    settings_file.write_text(_to_toml(settings))
+    env["DTE_SETTINGS"] = str(settings_file)
     log_path = state.parent / f"platform-{port}.log"
     log = open(log_path, "ab")
     process = subprocess.Popen(

@@ -23,7 +23,8 @@ TICK = 0.2  # seconds; the platform's default is 1
 
 @pytest.fixture(scope="module")
 def platform(platform_root):
-    with running_platform(platform_root / "state", settings={"live": {"tick": TICK}}) as running:
+    settings = {"live": {"tick": TICK}, "catalog": {"prebuild": True, "size": "small"}}
+    with running_platform(platform_root / "state", settings=settings) as running:
         _wait_for_live(running.url)
         yield running
 
@@ -247,3 +248,35 @@ def test_a_killed_service_is_restarted_and_loses_no_acknowledged_observation(pla
     assert history[: len(acknowledged)] == acknowledged
     assert history[: len(received)] == received
     assert without_receipt(history) == play(RiverGauge(), len(history))[0]
+
+
+def test_user_servers_read_the_catalog_the_platform_prebuilt(platform, admin):
+    shared = platform.state / "catalog"
+    deadline = time.monotonic() + 120
+    while not (shared / "calorimeter_showers" / "small" / "manifest.json").exists():
+        assert time.monotonic() < deadline, (platform.state / "logs/catalog-build.log").read_text()
+        time.sleep(0.5)
+    developer = new_account(platform, admin, developer=True, prefix="catalog")
+    developer.start_server()
+    try:
+        out = developer.run_code(
+            "import json\n"
+            "from catalogs.entries import ENTRIES\n"
+            "from catalogs.store import cached, read_entry\n"
+            "nile = read_entry('nile_flow')\n"
+            "showers = read_entry('calorimeter_showers', size='small')\n"
+            "own = read_entry('soil_properties', size=0.1)\n"
+            "print(json.dumps({\n"
+            "    'nile': [str(cached(ENTRIES['nile_flow']).root), len(nile)],\n"
+            "    'showers': str(cached(ENTRIES['calorimeter_showers'], 'small').root),\n"
+            "    'own': str(cached(ENTRIES['soil_properties'], 0.1).root),\n"
+            "}))\n"
+        )
+    finally:
+        developer.stop_server()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["nile"] == [str(shared), 100]
+    assert result["showers"] == str(shared)
+    # a size the platform did not prebuild is built into the user's own cache
+    assert result["own"].startswith(str(platform.state / "home"))
+    assert not (shared / "soil_properties" / "x0.1").exists()

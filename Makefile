@@ -21,7 +21,8 @@ PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
 install: $(INSTALLED) $(PROXY)
 
 $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
-		$(wildcard extensions/jupyter_server_config.d/*.json)
+		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/voila/voila.json \
+		$(wildcard extensions/voila/templates/dte/*)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv --version > /dev/null 2>&1 || \
 		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
@@ -31,6 +32,9 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null 2>&1
 	install -D -m 644 -t $(VENV)/etc/jupyter/jupyter_server_config.d \
 		extensions/jupyter_server_config.d/*.json
+	# Voila: the "dte" template (no CDN stylesheets) and its settings, for every Voila here
+	install -D -m 644 -t $(VENV)/share/jupyter/voila/templates/dte extensions/voila/templates/dte/*
+	install -D -m 644 extensions/voila/voila.json $(VENV)/etc/jupyter/voila.json
 	touch $@
 
 $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json

@@ -35,11 +35,13 @@ class PlatformCatalog(Catalog):
         entry = self.entries.get(name)
         if entry is None:
             return super().__getitem__(item)
-        key = (name, id(entry), repr(sorted(self._up_overrides.items())))
+        key = (name, repr(sorted(self._up_overrides.items())))
         readers = self.__dict__.setdefault("_readers", {})
-        if key not in readers:
-            readers[key] = super().__getitem__(item)
-        return readers[key]
+        kept = readers.get(key)
+        # the entry object itself is kept and compared: an id could be reused after a change
+        if kept is None or kept[0] is not entry:
+            kept = readers[key] = (entry, super().__getitem__(item))
+        return kept[1]
 
     def __call__(self, **parameters):
         """A catalog with these parameter values (``size=...``), keeping readers too."""

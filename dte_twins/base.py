@@ -19,6 +19,7 @@ import hashlib
 import json
 import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -64,12 +65,25 @@ def _member(
     return twin.simulate(dict(settings), np.random.default_rng(seed), member=True)
 
 
+def _follow(futures: list, progress: Callable[[int, int], None], every: float = 0.2) -> None:
+    """Report members done until all are, or one failed (gather then raises its error)."""
+    total = len(futures)
+    while True:
+        done = sum(future.done() for future in futures)
+        progress(done, total)
+        if done == total or any(future.status == "error" for future in futures):
+            return
+        time.sleep(every)
+
+
 class Twin(param.Parameterized):
     """Base of every twin. Subclasses set ``twin_version``, ``inputs`` and ``simulate``."""
 
     twin_version: ClassVar[str] = "0.1.0"
     #: input name -> catalog entry it is read from
     inputs: ClassVar[dict[str, str]] = {}
+    #: result variables an application shows first (dashboards, reports), most important first
+    headline_variables: ClassVar[tuple[str, ...]] = ()
 
     seed = param.Integer(
         default=0, bounds=(0, 2**32 - 1), doc="Seed of all randomness: same seed, same result."
@@ -230,9 +244,15 @@ class Twin(param.Parameterized):
         client=None,
         quantiles=(0.05, 0.5, 0.95),
         thresholds: dict[str, list[float]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
         **parameters,
     ) -> xr.Dataset:
-        """``n`` members over a Dask client; members along ``member``, plus summary statistics."""
+        """``n`` members over a Dask client; members along ``member``, plus summary statistics.
+
+        ``progress(done, total)``, if given, is called about every 0.2 s while members run (so
+        an interface can show a bar and an estimate of the time left); raising ``RunCancelled``
+        from it cancels the members still running and records the ensemble as failed.
+        """
         if not isinstance(n, int | np.integer) or n < 1:
             raise ParameterError(
                 f"ensemble size n = {n!r} is not allowed: it must be a whole number ≥ 1."
@@ -254,6 +274,7 @@ class Twin(param.Parameterized):
             else []
         )
         inputs = dict(zip(names, scattered, strict=True))
+        futures = []
         try:
             prepared = self.prepare(settings)
             if prepared is not None:
@@ -268,8 +289,12 @@ class Twin(param.Parameterized):
                 prepared=prepared,
                 pure=False,
             )
+            if progress is not None:
+                _follow(futures, progress)
             gathered = client.gather(futures)
         except Exception as e:
+            if futures:  # members still queued or running (cancelled, or another failed)
+                client.cancel(futures)
             self._record("ensemble", settings, started, time.perf_counter() - clock, n, error=e)
             raise
         # Variables every member shares (forcing, observations) keep no member dimension.

@@ -1,6 +1,6 @@
 """Errors a twin raises for bad input: one sentence naming what was wrong and what is allowed."""
 
-__all__ = ["ParameterError", "InputError"]
+__all__ = ["ParameterError", "InputError", "RunCancelled"]
 
 
 class ParameterError(ValueError):
@@ -9,3 +9,7 @@ class ParameterError(ValueError):
 
 class InputError(ValueError):
     """A twin input (forcing, observations) is missing, malformed or physically impossible."""
+
+
+class RunCancelled(RuntimeError):
+    """A run or ensemble stopped at the user's request (raised by a progress callback)."""

@@ -118,6 +118,7 @@ class DroughtTwin(Twin):
 
     twin_version = "0.1.0"
     inputs = {"forcing": "site24_daily"}
+    headline_variables = ("soil_moisture", "percentile")
 
     capacity = Quantity(
         150.0, bounds=(50, 300), unit="mm", doc="Bucket capacity Smax (Manabe 1969: 150 mm)."

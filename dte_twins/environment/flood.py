@@ -65,6 +65,7 @@ class FloodTwin(Twin):
     twin_version = "0.1.0"
     #: the forcing is required; the terrain (DEM and exposed assets) adds inundation and damage
     inputs = {"forcing": "fulda_forcing", "terrain": "floodplain_terrain"}
+    headline_variables = ("discharge", "max_depth")
 
     x1 = Quantity(350.0, bounds=(10, 2500), unit="mm", doc="GR4J production store capacity X1.")
     x2 = Quantity(0.0, bounds=(-10, 5), unit="mm/d", doc="GR4J groundwater exchange X2.")

@@ -89,6 +89,7 @@ class CalorimeterTwin(Twin):
 
     twin_version = "0.1.0"
     inputs = {"showers": "calorimeter_showers"}
+    headline_variables = ("reconstructed_energy", "lateral_map")
 
     absorber = param.Selector(
         default="Pb", objects=list(ABSORBERS), doc="Absorber plates of the sampling stack."

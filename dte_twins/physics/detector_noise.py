@@ -68,6 +68,7 @@ class DetectorNoiseTwin(Twin):
 
     twin_version = "0.1.0"
     inputs = {"channels": "detector_channels"}
+    headline_variables = ("qscan", "strain_asd")
 
     duration = Quantity(
         32.0,

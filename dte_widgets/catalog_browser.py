@@ -8,12 +8,13 @@ against the schema of a platform entry (``catalogs.register_dataset``).
 Reading an entry the first time builds it into the cache, which can take seconds: reads and
 registrations run in a background thread so the interface stays responsive; ``wait()`` joins
 them (scripts, tests) and ``threaded=False`` runs them in the caller.
+
+The metadata and preview tables and the preview plot are drawn by ``catalog_preview``; which
+uploads are accepted and how they are written, by ``catalog_upload``.
 """
 
 from __future__ import annotations
 
-import html
-import os
 import shutil
 import tempfile
 import threading
@@ -21,43 +22,39 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
-import numpy as np
 import traitlets
 
 from catalogs.errors import CatalogError, SchemaError
-from catalogs.personal import NAME as ENTRY_NAME
 from catalogs.personal import add_personal_entries, register_dataset
+from dte_widgets.catalog_preview import LINE_POINTS as LINE_POINTS
+from dte_widgets.catalog_preview import MAP_CELLS as MAP_CELLS
+from dte_widgets.catalog_preview import (
+    PREVIEW_ROWS,
+    _draw,
+    _escape,
+    _frame_table,
+    _is_pandas,
+    _metadata_table,
+    _preview_values,
+    _variable_to_draw,
+    _variables_table,
+)
+from dte_widgets.catalog_upload import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_TYPES,
+    _name_problem,
+    _registrable,
+    _safe_filename,
+    _write_private,
+)
+from dte_widgets.markup import LABEL_STYLE as _LABEL_STYLE
+from dte_widgets.markup import error_html
 from dte_widgets.plotting import PlotArea
 
 __all__ = ["CatalogBrowser", "KINDS", "MAX_UPLOAD_BYTES", "PREVIEW_ROWS", "UPLOAD_TYPES"]
 
 #: the kind filter's choices
 KINDS = ("all", "tables", "grids", "live feeds", "mine")
-#: rows a table preview shows
-PREVIEW_ROWS = 10
-#: largest upload registered from the browser; larger files go through a path on the server
-MAX_UPLOAD_BYTES = 200 * 1024**2
-UPLOAD_TYPES = (".csv", ".parquet", ".nc")
-#: longest side of a preview map, in cells, and points of a preview line (more are skipped)
-MAP_CELLS = 300
-LINE_POINTS = 2000
-
-_LABEL_STYLE = {"description_width": "initial"}
-#: metadata shown first, in this order; the rest follow alphabetically
-_METADATA_ORDER = (
-    "description",
-    "kind",
-    "live",
-    "personal",
-    "like",
-    "synthetic",
-    "license",
-    "provenance",
-    "spatial_extent",
-    "time_extent",
-    "schema",
-    "units",
-)
 
 
 class CatalogBrowser(widgets.VBox):
@@ -451,16 +448,12 @@ def _button(description: str, icon: str, tooltip: str) -> widgets.Button:
     return widgets.Button(description=description, icon=icon, tooltip=tooltip)
 
 
-def _escape(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _status(text: str) -> str:
     return f'<p class="dte-status" role="status">{_escape(text)}</p>'
 
 
 def _alert(text: str) -> str:
-    return f'<p class="dte-error" role="alert">{_escape(text)}</p>'
+    return error_html(text)
 
 
 def _sentence(error: BaseException) -> str:
@@ -492,10 +485,6 @@ def _size_text(size: int) -> str:
     return f"{size / 1024:.0f} kB" if size >= 1024 else _count(size, "byte")
 
 
-def _is_pandas(data) -> bool:
-    return type(data).__module__.startswith("pandas")
-
-
 # --- helpers: the list ---------------------------------------------------------------------------
 def _is_kind(metadata: dict, kind: str) -> bool:
     live = bool(metadata.get("live"))
@@ -506,11 +495,6 @@ def _is_kind(metadata: dict, kind: str) -> bool:
         "live feeds": live,
         "mine": bool(metadata.get("personal")),
     }[kind]
-
-
-def _registrable(metadata: dict) -> bool:
-    """Entries one's own data may be registered like: the platform's archived ones."""
-    return not metadata.get("live") and not metadata.get("personal")
 
 
 def _has_words(name: str, metadata: dict, words: list[str]) -> bool:
@@ -530,168 +514,3 @@ def _texts(value) -> list[str]:
 def _entry_label(name: str, metadata: dict) -> str:
     kind = "live feed" if metadata.get("live") else metadata.get("kind", "entry")
     return f"{name} ({kind}{', mine' if metadata.get('personal') else ''})"
-
-
-def _name_problem(name: str, existing: dict[str, dict]) -> str:
-    if not name:
-        return "Give the entry a name (lowercase letters, digits and underscores)."
-    if not ENTRY_NAME.match(name):
-        return (
-            f"The name {name!r} is not allowed: use 1–63 lowercase letters, digits and "
-            "underscores, starting with a letter."
-        )
-    if name in existing and not existing[name].get("personal"):
-        return f"{name!r} is an entry of the platform: choose another name for your own data."
-    return ""
-
-
-# --- helpers: metadata and previews --------------------------------------------------------------
-def _metadata_table(name: str, metadata: dict) -> str:
-    ordered = [key for key in _METADATA_ORDER if key in metadata]
-    ordered += sorted(key for key in metadata if key not in _METADATA_ORDER)
-    rows = "".join(
-        f'<tr><th scope="row">{_escape(_metadata_label(key, metadata))}</th>'
-        f"<td>{_metadata_cell(metadata[key])}</td></tr>"
-        for key in ordered
-    )
-    return (
-        f'<table class="dte-metadata"><caption>Entry {_escape(name)}</caption>'
-        f"<tbody>{rows}</tbody></table>"
-    )
-
-
-def _metadata_label(key: str, metadata: dict) -> str:
-    if key == "schema":
-        return "variables" if metadata.get("kind") == "grid" else "columns"
-    return key.replace("_", " ")
-
-
-def _metadata_cell(value) -> str:
-    if isinstance(value, dict):
-        items = "".join(
-            f"<li><code>{_escape(key)}</code>: {_escape(item) if item != '' else '—'}</li>"
-            for key, item in value.items()
-        )
-        return f"<ul>{items}</ul>"
-    if isinstance(value, list | tuple):
-        return _escape(", ".join(map(str, value)) or "—")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return _escape(value)
-
-
-def _frame_table(name: str, frame) -> str:
-    head = frame.head(PREVIEW_ROWS)
-    total = f" of {len(frame)}" if _is_pandas(frame) else ""
-    index_name = _escape(head.index.name or "")
-    header = f'<th scope="col">{index_name}</th>' + "".join(
-        f'<th scope="col">{_escape(column)}</th>' for column in head.columns
-    )
-    body = "".join(
-        f'<tr><th scope="row">{_escape(_format(label))}</th>'
-        + "".join(f"<td>{_escape(_format(value))}</td>" for value in row)
-        + "</tr>"
-        for label, row in zip(head.index, head.itertuples(index=False), strict=True)
-    )
-    return (
-        f'<table class="dte-preview"><caption>First {len(head)}{total} rows of '
-        f"{_escape(name)}</caption><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
-def _format(value) -> str:
-    if hasattr(value, "isoformat"):
-        if getattr(value, "hour", 0) == getattr(value, "minute", 0) == 0 and not getattr(
-            value, "second", 0
-        ):
-            return value.strftime("%Y-%m-%d")
-        return value.isoformat(sep=" ")
-    if isinstance(value, float | np.floating):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _variables_table(name: str, dataset, units: dict) -> str:
-    rows = "".join(
-        f'<tr><th scope="row">{_escape(var)}</th>'
-        f"<td>{_escape(', '.join(map(str, dataset[var].dims)))}</td>"
-        f"<td>{_escape(' × '.join(map(str, dataset[var].shape)))}</td>"
-        f"<td>{_escape(units.get(var) or dataset[var].attrs.get('units', ''))}</td></tr>"
-        for var in dataset.data_vars
-    )
-    return (
-        f'<table class="dte-preview"><caption>Variables of {_escape(name)}</caption><thead><tr>'
-        '<th scope="col">variable</th><th scope="col">dimensions</th>'
-        '<th scope="col">shape</th><th scope="col">units</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-    )
-
-
-def _variable_to_draw(dataset, order: list[str]):
-    """The first 2-D variable (a map), else the first 1-D one (a line), in the order the entry
-    declares them (the dataset's own order is alphabetical)."""
-    names = [name for name in order if name in dataset.data_vars]
-    names += [name for name in dataset.data_vars if name not in names]
-    for ndim in (2, 1):
-        for name in names:
-            if dataset[name].ndim == ndim:
-                return dataset[name]
-    return None
-
-
-def _preview_values(name: str, variable):
-    """The variable thinned to a preview's resolution (every k-th cell), and a description."""
-    limit = MAP_CELLS if variable.ndim == 2 else LINE_POINTS
-    thinned = variable.isel(
-        {dim: slice(None, None, max(1, -(-size // limit))) for dim, size in variable.sizes.items()}
-    )
-    shape = " × ".join(f"{size} {dim}" for dim, size in variable.sizes.items())
-    what = "Map" if variable.ndim == 2 else "Line plot"
-    description = f"{what} of {variable.name} in entry {name} ({shape})"
-    return thinned, description
-
-
-def _draw(figure, name: str, variable: str, shown, units: str) -> None:
-    axes = figure.add_subplot()
-    values = np.asarray(shown.values, dtype=float)
-    if shown.ndim == 2:
-        y_dim, x_dim = shown.dims
-        image = axes.imshow(
-            values, origin="lower", aspect="auto", extent=_extent(shown, x_dim, y_dim)
-        )
-        figure.colorbar(image, ax=axes, label=units)
-        axes.set_xlabel(x_dim)
-        axes.set_ylabel(y_dim)
-    else:
-        (dim,) = shown.dims
-        axes.plot(_coordinate(shown, dim), values, linewidth=0.8)
-        axes.set_xlabel(dim)
-        axes.set_ylabel(units)
-    axes.set_title(f"{name}: {variable}")
-
-
-def _coordinate(variable, dim: str):
-    if dim in variable.coords and variable[dim].dtype.kind in "fiuM":
-        return variable[dim].values
-    return np.arange(variable.sizes[dim])
-
-
-def _extent(variable, x_dim: str, y_dim: str):
-    x, y = _coordinate(variable, x_dim), _coordinate(variable, y_dim)
-    if x.dtype.kind not in "fiu" or y.dtype.kind not in "fiu" or len(x) < 2 or len(y) < 2:
-        return None
-    return [float(x[0]), float(x[-1]), float(y[0]), float(y[-1])]
-
-
-# --- helpers: uploads ----------------------------------------------------------------------------
-def _safe_filename(name) -> str:
-    """The uploaded file's own name, without folders; never hidden."""
-    base = Path(str(name)).name.lstrip(".")
-    return base or "upload" + Path(str(name)).suffix
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Write a file only the user can read (register_dataset accepts only files one owns)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content)

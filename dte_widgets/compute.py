@@ -12,7 +12,6 @@ updates when it finishes, so the kernel never waits on the network.
 from __future__ import annotations
 
 import concurrent.futures
-import html
 import os
 import threading
 import warnings
@@ -20,14 +19,17 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import traitlets
-import yaml
 from dask_gateway import GatewayWarning
-from dask_gateway.options import Bool, Float, Integer, Mapping, Options, Select
+from dask_gateway.options import Integer, Options
+
+from dte_widgets.gateway_options import LABEL_STYLE, _control_value, _option_control
+from dte_widgets.markup import error_html
+from dte_widgets.markup import escape as _escape
+from dte_widgets.worker_table import _worker_row, _workers_table
 
 __all__ = ["ComputeControl", "LOCAL_NOTE"]
 
 LOCAL_NOTE = "No gateway here: a local Dask cluster on this machine."
-LABEL_STYLE = {"description_width": "initial"}
 
 # What to do next, by the action that failed; the sentence shown is "Could not <action> ...".
 _ADVICE = {
@@ -439,17 +441,13 @@ class ComputeControl(widgets.VBox):
             self.table.value = ""
 
     def _show_message(self, sentence: str) -> None:
-        self.message.value = f'<p class="dte-error" role="alert">{_escape(sentence)}</p>'
+        self.message.value = error_html(sentence)
 
     def _clear_message(self) -> None:
         self.message.value = ""
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _escape(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _button(description: str, tooltip: str) -> widgets.Button:
     return widgets.Button(description=description, tooltip=tooltip)
 
@@ -467,56 +465,6 @@ def _start_local_cluster(workers: int):
     return LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
-
-
-def _option_control(field) -> widgets.Widget:
-    """An input for one gateway option, of its type, within its bounds, at its default."""
-    common = {"description": field.label, "style": LABEL_STYLE, "tooltip": field.label}
-    if isinstance(field, Bool):
-        return widgets.Checkbox(value=field.value, indent=False, **common)
-    if isinstance(field, Select):
-        return widgets.Dropdown(value=field.value, options=list(field.options), **common)
-    if isinstance(field, Mapping):
-        text = yaml.safe_dump(field.value) if field.value else ""
-        return widgets.Textarea(value=text, placeholder="YAML or JSON", **common)
-    if isinstance(field, Integer | Float):
-        return _number_control(field, common)
-    return widgets.Text(value=str(field.value), **common)
-
-
-def _number_control(field, common: dict) -> widgets.Widget:
-    integer = isinstance(field, Integer)
-    low, high = field.min, field.max
-    if low is not None and high is not None:
-        if integer:
-            return widgets.IntSlider(value=field.value, min=low, max=high, **common)
-        step = _float_step(low, high)
-        return widgets.FloatSlider(value=field.value, min=low, max=high, step=step, **common)
-    if low is None and high is None:
-        kind = widgets.IntText if integer else widgets.FloatText
-        return kind(value=field.value, **common)
-    unbounded = 2**63 if integer else float("inf")
-    kind = widgets.BoundedIntText if integer else widgets.BoundedFloatText
-    low = -unbounded if low is None else low
-    high = unbounded - 1 if high is None else high
-    return kind(value=field.value, min=low, max=high, **common)
-
-
-def _float_step(low: float, high: float) -> float:
-    """A round step giving about 20 to 200 positions between the bounds."""
-    import math
-
-    span = high - low
-    return 10 ** math.floor(math.log10(span / 20)) if span > 0 else 0.1
-
-
-def _control_value(field, control: widgets.Widget):
-    if isinstance(field, Mapping):
-        text = control.value.strip()
-        return (yaml.safe_load(text) or {}) if text else {}
-    if isinstance(field, Float):
-        return float(control.value)
-    return control.value
 
 
 def _noting_gateway_warnings(control: ComputeControl, call: Callable, *args, **kwargs) -> None:
@@ -540,34 +488,3 @@ def _noting_gateway_warnings(control: ComputeControl, call: Callable, *args, **k
 def _error_sentence(action: str, error: Exception) -> str:
     reason = str(error).strip().rstrip(".") or type(error).__name__
     return f"Could not {action}: {reason}. {_ADVICE.get(action, '')}".strip()
-
-
-def _worker_row(address: str, worker: dict, processing: int) -> dict:
-    from dask.utils import format_bytes
-
-    limit = worker.get("memory_limit") or 0
-    used = worker.get("metrics", {}).get("memory", 0)
-    return {
-        "name": str(worker.get("name", address)),
-        "address": address,
-        "threads": worker.get("nthreads", 0),
-        "memory": f"{format_bytes(used)} / {format_bytes(limit) if limit else 'no limit'}",
-        "processing": processing,
-    }
-
-
-def _workers_table(rows: list[dict]) -> str:
-    if not rows:
-        return "<p class='dte-compute-workers'>No workers yet.</p>"
-    head = "".join(
-        f'<th scope="col">{label}</th>'
-        for label in ("Worker", "Address", "Threads", "Memory used / limit", "Tasks processing")
-    )
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_escape(str(row[key]))}</td>" for key in row) + "</tr>"
-        for row in rows
-    )
-    return (
-        "<table class='dte-compute-workers'><caption>Workers</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import html
 import math
 import re
 import tempfile
@@ -24,6 +23,8 @@ import traitlets
 
 from dte_twins.errors import ParameterError
 from dte_twins.parameters import describe_allowed
+from dte_widgets.markup import LABEL_STYLE as _LABEL_STYLE
+from dte_widgets.markup import error_html
 
 __all__ = ["ParameterForm"]
 
@@ -33,8 +34,6 @@ LOG_SLIDER_RATIO = 100
 LINEAR_SLIDER_REACH = 100
 #: integer ranges wider than this get a number box instead of a slider
 INT_SLIDER_SPAN = 10_000
-
-_LABEL_STYLE = {"description_width": "initial"}
 
 
 @dataclass
@@ -227,7 +226,7 @@ def _named_parameters(message: str, names: list[str]) -> list[str]:
 def _alert(text: str) -> str:
     if not text:
         return ""
-    return f'<div class="dte-error" role="alert">{html.escape(text, quote=True)}</div>'
+    return error_html(text)
 
 
 # --- labels --------------------------------------------------------------------------------------

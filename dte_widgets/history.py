@@ -10,7 +10,6 @@ carry their content (``data:`` URLs), so no server extension is needed in Jupyte
 from __future__ import annotations
 
 import base64
-import html
 import json
 import os
 import sqlite3
@@ -22,10 +21,11 @@ import pandas as pd
 import traitlets
 
 from dte_twins.provenance import RunRecord, RunRegistry, to_prov_json
+from dte_widgets.markup import LABEL_STYLE, error_html
+from dte_widgets.markup import escape as _escape
 
 __all__ = ["RunHistory"]
 
-LABEL_STYLE = {"description_width": "initial"}
 ALL_TWINS = ""
 #: comparison rows that differ between any two runs, so never marked as a difference
 _ALWAYS_DIFFERENT = ("started", "duration (s)")
@@ -276,14 +276,10 @@ class RunHistory(widgets.VBox):
         self.download.value = _download_link(content, name, mime, len(self.selected))
 
     def _show_error(self, sentence: str) -> None:
-        self.message.value = f'<p class="dte-error" role="alert">{_escape(sentence)}</p>'
+        self.message.value = error_html(sentence)
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _escape(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _reason(error: Exception) -> str:
     # KeyError's str() is the repr of its argument
     text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)

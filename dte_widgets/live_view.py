@@ -8,7 +8,6 @@ fast tick never floods the front end.
 
 from __future__ import annotations
 
-import html
 import math
 import threading
 import time
@@ -19,11 +18,12 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
+from dte_widgets.markup import LABEL_STYLE, error_html
+from dte_widgets.markup import escape as _escape
 from dte_widgets.plotting import PlotArea
 
 __all__ = ["LiveFeedView"]
 
-LABEL_STYLE = {"description_width": "initial"}
 #: keys of an observation that are not measured fields
 _NOT_FIELDS = frozenset({"seq", "time", "recorded_at", "sample_rate"})
 
@@ -303,7 +303,7 @@ class LiveFeedView(widgets.VBox):
 
     def _fail(self, sentence: str) -> None:
         self.status = "error"
-        self.message.value = f'<p class="dte-error" role="alert">{_escape(sentence)}</p>'
+        self.message.value = error_html(sentence)
 
     def _on_pause(self, change) -> None:
         paused = change.new
@@ -386,10 +386,6 @@ class LiveFeedView(widgets.VBox):
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _escape(text: str) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _reason(error: Exception) -> str:
     return str(error).strip().rstrip(".") or type(error).__name__
 

@@ -23,12 +23,11 @@ import ipywidgets as widgets
 from traitlets import Int, Unicode
 
 from dte_twins.errors import InputError, ParameterError, RunCancelled
+from dte_widgets.markup import LABEL_STYLE, error_html
 
 __all__ = ["ScenarioRunner"]
 
 log = logging.getLogger(__name__)
-
-LABEL_STYLE = {"description_width": "initial"}
 
 
 class ScenarioRunner(widgets.VBox):
@@ -237,9 +236,7 @@ class ScenarioRunner(widgets.VBox):
 
     def _show_error(self, sentence: str) -> None:
         self.error = sentence
-        self.message.value = (
-            f"<div role='alert' class='dte-error'>{html.escape(sentence, quote=True)}</div>"
-        )
+        self.message.value = error_html(sentence)
 
     def _show_members(self, _change=None) -> None:
         self.members.layout.display = "" if self.mode.value == "ensemble" else "none"

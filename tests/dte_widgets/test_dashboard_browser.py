@@ -1,6 +1,7 @@
-"""TwinDashboard in a real browser: served by Voila and by ``panel serve``, driven in headless
-Chromium. A user changes a parameter from the keyboard, runs, sees progress reach 100 % and the
-plot appear; nothing is requested from outside the machine and the console stays clean."""
+"""TwinDashboard in a real browser: in JupyterLab, served by Voila and by ``panel serve``, driven
+in headless Chromium. A user changes a parameter from the keyboard, runs, sees progress reach
+100 % and the plot appear; nothing is requested from outside the machine and the console stays
+clean."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def serving(command: list[str], url: str, folder: Path, env: dict):
         log.close()
 
 
-def use_the_dashboard(url: str) -> tuple[list[str], list[str]]:
+def use_the_dashboard(url: str, open_dashboard=None) -> tuple[list[str], list[str]]:
     """Change a parameter, run, wait for 100 % and the plot; the offsite requests and errors.
 
     Playwright's locators, not page scripts: Panel renders widgets inside shadow roots, which
@@ -100,6 +101,8 @@ def use_the_dashboard(url: str) -> tuple[list[str], list[str]]:
 
     with browser_page() as (page, requests_made, console_errors):
         page.goto(url, timeout=90_000)
+        if open_dashboard is not None:
+            open_dashboard(page)
         form = page.locator(".dte-parameter-form")
         expect(form).to_be_visible(timeout=90_000)
         # a slider operated from the keyboard, as a user without a mouse would
@@ -138,3 +141,37 @@ def test_twin_dashboard_in_panel_serve(app_folder):
     assert offsite == []
     assert [error for error in errors if not error.startswith(KNOWN_PANEL_NOISE)] == []
     assert len(errors) <= 1
+
+
+def run_the_notebook(page) -> None:
+    """In JupyterLab: run the notebook's cell from the keyboard, as its author would."""
+    from playwright.sync_api import expect
+
+    cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
+    expect(cell).to_be_visible(timeout=90_000)
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+        1, timeout=90_000
+    )
+    cell.click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_twin_dashboard_in_jupyterlab(app_folder):
+    folder, env = app_folder
+    port, token = free_port(), "dashboard-test-token"
+    command = [
+        str(BIN / "jupyter-lab"),
+        "--no-browser",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.root_dir=.",
+        "--LabApp.news_url=",
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]
+    # the server's runtime files (cookie secret, server list) in the test's folder
+    env = {**env, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    url = f"http://127.0.0.1:{port}/lab/tree/flood.ipynb?token={token}"
+    with serving(command, f"http://127.0.0.1:{port}/api/status?token={token}", folder, env):
+        offsite, errors = use_the_dashboard(url, open_dashboard=run_the_notebook)
+    assert offsite == []
+    assert errors == []

@@ -64,7 +64,7 @@ def test_a_missing_input_is_a_sentence_in_the_widget_not_a_traceback():
     assert runner.wait(60) == "failed"
     assert "needs its input 'forcing'" in runner.error
     assert "Traceback" not in runner.message.value
-    assert "role='alert'" in runner.message.value
+    assert 'role="alert"' in runner.message.value
     assert runner.progress.bar_style == "danger" and not runner.run_button.disabled
 
 

@@ -110,12 +110,12 @@ def use_the_dashboard(url: str, open_dashboard=None) -> tuple[list[str], list[st
         before = readout.inner_text()
         form.locator(".noUi-handle").first.focus()
         page.keyboard.press("ArrowRight")
-        expect(readout).not_to_have_text(before, timeout=10_000)
+        expect(readout).not_to_have_text(before, timeout=30_000)
         # the icon's glyph (CSS content) is part of the accessible name: "\uf04b Run"
         page.get_by_role("button", name=re.compile(r"^\W*Run$")).click()
         bar = page.locator(".dte-scenario-runner .progress-bar")
         expect(bar).to_have_attribute("style", re.compile(r"width: 100%"), timeout=90_000)
-        expect(page.get_by_text(re.compile("Run done in"))).to_be_visible()
+        expect(page.get_by_text(re.compile("Run done in"))).to_be_visible(timeout=60_000)
         plot = page.locator(".dte-plot img").first
         expect(plot).to_be_visible(timeout=30_000)
         assert plot.evaluate("image => image.naturalWidth") > 100

@@ -6,16 +6,21 @@ Panel's ``extension("ipywidgets")`` adds Font Awesome from cdn.holoviz.org, and
 are replaced by the copy Panel itself serves under ``/static/extensions/panel/``, which holds
 the icons ipywidgets buttons use (``fa-play``, ...).
 
-In an app file::
+In an app file or a notebook::
 
     from dte_widgets import TwinDashboard
     from dte_widgets.panel_app import servable
     servable(TwinDashboard(FloodTwin()), title="Flood early warning")
+
+Outside ``panel serve`` (JupyterLab, Voila) ``servable`` does nothing, so one notebook is a
+notebook, a Voila dashboard and a Panel app without loading Panel where it is not needed.
 """
 
 from __future__ import annotations
 
-__all__ = ["servable", "LOCAL_ICONS"]
+import sys
+
+__all__ = ["servable", "served_by_panel", "LOCAL_ICONS"]
 
 #: Font Awesome as Panel serves it (``panel serve`` maps /static/extensions/panel to its dist)
 LOCAL_ICONS = "static/extensions/panel/bundled/font-awesome/css/all.min.css"
@@ -29,8 +34,20 @@ def keep_resources_local() -> None:
     IPyWidget.__css__ = [LOCAL_ICONS]
 
 
+def served_by_panel() -> bool:
+    """Whether this code runs as an app of ``panel serve`` (a Bokeh server session)."""
+    if "panel" not in sys.modules:  # panel serve has imported it before running the app
+        return False
+    from panel.io.state import state
+
+    return state.curdoc is not None and state.curdoc.session_context is not None
+
+
 def servable(widget, title: str = "DTE Hub"):
-    """Mark an ipywidget (a ``TwinDashboard``, any DTE widget) as the app of ``panel serve``."""
+    """Mark an ipywidget (a ``TwinDashboard``, any DTE widget) as the app of ``panel serve``;
+    elsewhere, return it unchanged."""
+    if not served_by_panel():
+        return widget
     import panel as pn
 
     keep_resources_local()

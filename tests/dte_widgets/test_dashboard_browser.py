@@ -8,13 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 import requests
 
@@ -24,15 +23,8 @@ from tests.hub.platform import free_port
 pytestmark = pytest.mark.browser
 
 BIN = Path(sys.executable).parent
-DASHBOARD_CODE = textwrap.dedent(
-    """\
-    from catalogs import open_catalog
-    from dte_twins.environment.flood import FloodTwin
-    from dte_widgets import TwinDashboard
-
-    dashboard = TwinDashboard(FloodTwin(catalog=open_catalog()), compute=False)
-    """
-)
+#: the flood twin's notebook, which is also its Voila dashboard and its Panel app
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "flood.ipynb"
 # ipywidgets_bokeh 1.8.0 compiles one font URL of its stylesheet as "[object Module]": the
 # browser asks the app for /[object%20Module] and logs the 404. Upstream packaging bug, harmless.
 KNOWN_PANEL_NOISE = "Failed to load resource: the server responded with a status of 404"
@@ -40,7 +32,7 @@ KNOWN_PANEL_NOISE = "Failed to load resource: the server responded with a status
 
 @pytest.fixture(scope="module")
 def app_folder(tmp_path_factory):
-    """A folder with the dashboard as a notebook and as a Panel app, and a built catalog."""
+    """A folder with the flood twin's notebook and a built catalog."""
     folder = tmp_path_factory.mktemp("dashboard")
     env = {
         **os.environ,
@@ -56,15 +48,7 @@ def app_folder(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(DASHBOARD_CODE + "dashboard")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, folder / "flood.ipynb")
-    (folder / "flood_app.py").write_text(
-        DASHBOARD_CODE
-        + "from dte_widgets.panel_app import servable\n\n"
-        + "servable(dashboard, title='Flood early warning')\n"
-    )
+    shutil.copy(NOTEBOOK, folder / "flood.ipynb")
     return folder, env
 
 
@@ -135,8 +119,8 @@ def test_twin_dashboard_in_voila(app_folder):
 def test_twin_dashboard_in_panel_serve(app_folder):
     folder, env = app_folder
     port = free_port()
-    command = [str(BIN / "panel"), "serve", "flood_app.py", f"--port={port}"]
-    with serving(command, f"http://127.0.0.1:{port}/flood_app", folder, env) as url:
+    command = [str(BIN / "panel"), "serve", "flood.ipynb", f"--port={port}"]
+    with serving(command, f"http://127.0.0.1:{port}/flood", folder, env) as url:
         offsite, errors = use_the_dashboard(url)
     assert offsite == []
     assert [error for error in errors if not error.startswith(KNOWN_PANEL_NOISE)] == []
@@ -144,16 +128,15 @@ def test_twin_dashboard_in_panel_serve(app_folder):
 
 
 def run_the_notebook(page) -> None:
-    """In JupyterLab: run the notebook's cell from the keyboard, as its author would."""
+    """In JupyterLab: Run > Run All Cells once the kernel is idle, as an author would."""
     from playwright.sync_api import expect
 
-    cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
-    expect(cell).to_be_visible(timeout=90_000)
+    expect(page.locator(".jp-Notebook .jp-CodeCell").first).to_be_visible(timeout=90_000)
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
         1, timeout=90_000
     )
-    cell.click()
-    page.keyboard.press("Shift+Enter")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
 
 
 def test_twin_dashboard_in_jupyterlab(app_folder):

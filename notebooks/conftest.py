@@ -1,6 +1,7 @@
-"""The reference notebooks run under nbval (``make test``) in kernels started from this process:
-they get a catalog cache, a personal catalog and a run registry of their own, and no gateway,
-so a test run touches nothing of the user's and needs no platform."""
+"""The notebooks (the twins' and the widgets' reference notebooks) run under nbval
+(``make test``) in kernels started from this process: they get a catalog cache, a personal
+catalog and a run registry of their own, and no gateway, so a test run touches nothing of the
+user's and needs no platform."""
 
 import atexit
 import os

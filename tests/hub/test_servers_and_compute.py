@@ -85,6 +85,39 @@ def test_cluster_limits_are_enforced(alice):
     assert "workers" in out and "99" in out
 
 
+COMPUTE_CONTROL_CODE = """
+import json
+from dte_widgets import ComputeControl
+control = ComputeControl()
+control.wait(60)
+options = control.chosen_options()
+control.option_controls["workers"].value = 1
+control.start()
+control.wait(180)
+control.client.wait_for_workers(1, timeout=120)
+total = control.client.submit(sum, range(5)).result()
+control.refresh()
+control.wait(60)
+started = {"status": control.status, "workers": control.workers, "local": control.local}
+link = control.cluster.dashboard_link
+control.shutdown()
+control.wait(120)
+print(json.dumps({"options": options, "started": started, "total": total, "link": link,
+                  "after": control.status}))
+"""
+
+
+def test_compute_control_drives_a_gateway_cluster_with_the_gateways_options(alice):
+    """The ComputeControl widget in a user's kernel: its form is the platform's cluster options
+    (not the local fallback), a cluster starts and computes, and shuts down."""
+    result = json.loads(alice.run_code(COMPUTE_CONTROL_CODE, timeout=300).strip().splitlines()[-1])
+    assert set(result["options"]) == {"worker_cores", "worker_memory", "workers"}
+    assert result["started"] == {"status": "running", "workers": 1, "local": False}
+    assert result["total"] == 10
+    assert "/services/dask-gateway/" in result["link"]
+    assert result["after"] == "stopped"
+
+
 def test_another_user_can_neither_list_nor_connect_to_a_cluster(alice, bob, alice_cluster):
     name = alice_cluster["name"]
     listed = bob.gateway_api("GET", "/api/v1/clusters/")

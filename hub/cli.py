@@ -28,6 +28,8 @@ import psutil
 from traitlets.config import Config
 
 from hub.accounts import ensure_unix_account
+from hub.dashboards.publish import add_commands as add_publishing_commands
+from hub.dashboards.publish import publish, unpublish
 from hub.oidc import configure_oidc
 from hub.settings import SettingsError, load_settings
 from hub.state import Runtime, StateError, StateFolder
@@ -119,7 +121,12 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
     if run_as:
         account = ensure_unix_account(run_as, login_shell=False, system=True)
         # The gateway and the live feeds run as that account and write their state there.
-        for service_dir in (state.gateway_dir, state.live_dir, state.catalog_dir):
+        for service_dir in (
+            state.gateway_dir,
+            state.live_dir,
+            state.catalog_dir,
+            state.dashboards_dir,
+        ):
             for folder in (service_dir, *service_dir.rglob("*")):
                 os.chown(folder, account.pw_uid, account.pw_gid)
     runtime = Runtime.allocate()
@@ -255,7 +262,12 @@ def main(argv=None) -> int:
     commands.add_parser("up", help="start the platform in the foreground")
     reset_parser = commands.add_parser("reset", help="delete the state folder")
     reset_parser.add_argument("--yes", action="store_true", help="really delete it")
+    add_publishing_commands(commands)
     args = parser.parse_args(argv)
+    if args.command == "publish":
+        return publish(args)
+    if args.command == "unpublish":
+        return unpublish(args)
     try:
         settings = load_settings()
     except SettingsError as e:

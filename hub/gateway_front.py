@@ -22,11 +22,11 @@ import os
 import time
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-from jupyterhub.utils import url_path_join
+from jupyterhub.services.auth import HubOAuthenticated
 from tornado import httpclient, web, websocket
 from tornado.httputil import HTTPHeaders
 
+from hub.service_app import oauth_application_settings, oauth_route
 from hub.settings import load_settings
 from hub.state import StateFolder
 from hub.wiring import GATEWAY_PREFIX, gateway_urls
@@ -208,7 +208,7 @@ def make_app() -> web.Application:
     access_cache: dict = {}
     return web.Application(
         [
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            oauth_route(prefix),
             (prefix + r"/api/(.*)", APIHandler, {"upstream": urls.upstream}),
             (
                 prefix + r"/clusters/([^/]+)(/.*)?",
@@ -220,8 +220,8 @@ def make_app() -> web.Application:
                 },
             ),
         ],
-        cookie_secret=os.urandom(32),
-        login_url=url_path_join(prefix, "oauth_callback"),  # replaced by HubOAuth's redirect
+        # a stable cookie key: browser logins to Dask dashboards survive a restart
+        **oauth_application_settings(prefix, "gateway-front"),
     )
 
 

@@ -12,7 +12,7 @@ from hub.authenticators import USERNAME_PATTERN
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP, landing_page
 from hub.settings import load_settings
 from hub.state import StateFolder
-from hub.wiring import gateway_urls, live_url, service_account
+from hub.wiring import dashboards_url, gateway_urls, live_url, service_account
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -84,7 +84,14 @@ c.JupyterHub.load_roles = [
             "read:tokens!user",
             "tokens!user",
             "access:services!service=live",
+            "access:services!service=dashboards",
         ],
+    },
+    # The dashboards service checks that the groups a dashboard is published for exist.
+    {
+        "name": "dashboards-service",
+        "services": ["dashboards"],
+        "scopes": ["list:groups", "read:groups:name"],
     },
     # DT developers: JupyterLab and compute.
     {
@@ -135,6 +142,7 @@ c.Spawner.environment = {
     "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
     "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
     "DTE_LIVE_URL": live_url(settings),
+    "DTE_DASHBOARDS_URL": dashboards_url(settings),
     # read-only to users; what it lacks is built into each user's own cache
     "DTE_CATALOG_SHARED": str(state.catalog_dir),
     "DTE_INSTANCE": runtime.instance,
@@ -187,8 +195,25 @@ live_service = {
     "oauth_client_allowed_scopes": ["access:services!service=live"],
     "display": False,
 }
+# Twin applications: the gallery and publishing (hub/dashboards). The OAuth login may read the
+# viewer's own groups only, to decide which dashboards they may open.
+dashboards_service = {
+    "name": "dashboards",
+    "url": f"http://127.0.0.1:{runtime.dashboards_port}",
+    "command": [sys.executable, "-m", "hub.dashboards.service"],
+    "cwd": str(state.dashboards_dir),
+    "api_token": state.secret("dashboards_token"),
+    "environment": {**service_environment, "DTE_DASHBOARDS_DIR": str(state.dashboards_dir)},
+    "oauth_no_confirm": True,
+    "oauth_client_allowed_scopes": [
+        "access:services!service=dashboards",
+        "read:users:groups!user",
+    ],
+    "display": False,
+}
 if run_as:
     gateway_server["user"] = run_as
+    dashboards_service["user"] = run_as
     # It serves every user; no need for it to hold root's powers either.
     live_service["user"] = run_as
 
@@ -207,6 +232,7 @@ c.JupyterHub.services = [
     },
     gateway_server,
     live_service,
+    dashboards_service,
 ]
 if settings.servers.idle_timeout > 0:
     c.JupyterHub.services.append(

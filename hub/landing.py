@@ -9,8 +9,8 @@ USERS_GROUP = "dt-users"
 
 
 def landing_page(handler) -> str:
-    """DT developers go to their JupyterLab (started if needed); DT users to the hub's home page,
-    since they may not start a server of their own (the dashboards gallery replaces it later)."""
+    """DT developers go to their JupyterLab (started if needed); DT users to the gallery of twin
+    applications (the ``dashboards`` service), since they may not start a server of their own."""
     user = handler.current_user
     base = handler.hub.base_url
     if user is None:
@@ -18,4 +18,4 @@ def landing_page(handler) -> str:
         return url_path_join(base, "login")
     if user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups):
         return url_path_join(base, "spawn")
-    return url_path_join(base, "home")
+    return url_path_join(handler.base_url, "services/dashboards/")

@@ -8,6 +8,7 @@ Layout (``<state>`` defaults to ``.dte/``)::
     <state>/dask-gateway/          gateway database and cluster working folders
     <state>/live/                  archive of the live feeds (SQLite)
     <state>/catalog/               catalog cache shared by all users (read-only to them)
+    <state>/dashboards/            published dashboards (registry and notebook versions)
     <state>/runtime.json           ports of the current run (no secrets)
     <state>/logs/                  logs of the current run
 
@@ -38,6 +39,7 @@ SECRET_NAMES = {
     "gateway_server_token": lambda: secrets.token_hex(32),
     "culler_token": lambda: secrets.token_hex(32),
     "live_token": lambda: secrets.token_hex(32),
+    "dashboards_token": lambda: secrets.token_hex(32),
     # dask-gateway encrypts cluster credentials in its database with a Fernet key
     "gateway_db_key": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "admin_password": lambda: secrets.token_urlsafe(12),
@@ -59,11 +61,12 @@ class Runtime:
     gateway_tcp_port: int
     gateway_api_port: int
     live_port: int
+    dashboards_port: int
     instance: str
 
     @classmethod
     def allocate(cls) -> Runtime:
-        ports = _free_ports(7)
+        ports = _free_ports(8)
         return cls(*ports, instance=secrets.token_hex(8))
 
 
@@ -104,6 +107,11 @@ class StateFolder:
         return self.path / "live"
 
     @property
+    def dashboards_dir(self) -> Path:
+        """Published dashboards: their registry and notebook versions."""
+        return self.path / "dashboards"
+
+    @property
     def catalog_dir(self) -> Path:
         """The catalog cache every user server reads (built by the platform, read-only to users)."""
         return self.path / "catalog"
@@ -128,6 +136,7 @@ class StateFolder:
                 self.homes,
                 self.gateway_dir,
                 self.live_dir,
+                self.dashboards_dir,
                 self.catalog_dir,
                 self.logs,
             ):

@@ -16,6 +16,7 @@ __all__ = [
     "GatewayURLs",
     "gateway_urls",
     "live_url",
+    "dashboards_url",
     "service_account",
     "GATEWAY_PREFIX",
     "LIVE_PREFIX",
@@ -58,6 +59,11 @@ def gateway_urls(settings: Settings, runtime: Runtime) -> GatewayURLs:
 def live_url(settings: Settings) -> str:
     """The live feeds as user servers reach them: through the public proxy, as browsers do."""
     return f"http://{_connect_ip(settings)}:{settings.hub.port}{LIVE_PREFIX}"
+
+
+def dashboards_url(settings: Settings) -> str:
+    """The dashboards service as user servers reach it (``dte publish`` in a terminal)."""
+    return f"http://{_connect_ip(settings)}:{settings.hub.port}/services/dashboards/"
 
 
 def service_account(settings: Settings) -> str:

@@ -32,8 +32,6 @@ other anonymous or refused request gets 403.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -42,13 +40,13 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-from jupyterhub.utils import url_path_join
+from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 from tornado.iostream import StreamClosedError
 
 from catalogs.live.archive import Archive, ArchiveError
 from catalogs.live.feeds import FEEDS, Feed
+from hub.service_app import oauth_application_settings, oauth_route
 
 __all__ = ["FeedPlayer", "make_app", "main"]
 
@@ -325,26 +323,19 @@ class EventsHandler(LiveHandler):
         await self.flush()
 
 
-def cookie_secret(api_token: str) -> bytes:
-    """A cookie key that survives restarts (browsers stay logged in), derived from the
-    service's stable API token so that no other secret is needed."""
-    return hmac.new(api_token.encode(), b"dte-live-service-cookie", hashlib.sha256).digest()
-
-
 def make_app(player: FeedPlayer, prefix: str, api_token: str) -> web.Application:
     prefix = prefix.rstrip("/")
     arguments = {"player": player}
     return web.Application(
         [
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            oauth_route(prefix),
             (prefix + r"/?", FeedsHandler, arguments),
             (prefix + r"/feeds/?", FeedsHandler, arguments),
             (prefix + r"/feeds/([^/]+)/?", FeedsHandler, arguments),
             (prefix + r"/feeds/([^/]+)/events", EventsHandler, arguments),
             (prefix + r"/feeds/([^/]+)/history", HistoryHandler, arguments),
         ],
-        cookie_secret=cookie_secret(api_token),
-        login_url=url_path_join(prefix, "oauth_callback"),  # replaced by HubOAuth's redirect
+        **oauth_application_settings(prefix, "live-service", api_token),
     )
 
 

@@ -173,7 +173,8 @@ class HubUser:
         page = self.session.get(f"{self.url}{path}")
         page.raise_for_status()
         match = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
-        return match.group(1) if match else self.session.cookies.get("_xsrf", "")
+        # the hub's own: services set _xsrf cookies of their own, on their paths
+        return match.group(1) if match else self.session.cookies.get("_xsrf", "", path="/hub/")
 
     def login(self) -> requests.Response:
         """Submit the real login form; return its answer (a redirect when it succeeded).

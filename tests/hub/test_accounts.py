@@ -75,7 +75,7 @@ def test_repeated_failures_lock_the_account_for_a_while(platform, admin):
 def test_dt_users_get_no_server_until_made_developers(platform, admin):
     person = new_account(platform, admin, developer=False)
     person.logout()
-    assert person.login().headers["Location"].endswith("/hub/home")
+    assert person.login().headers["Location"].endswith("/services/dashboards/")
     refused = person.api("POST", f"/hub/api/users/{person.name}/server")
     assert refused.status_code == 403
     made_developer = admin.api(

@@ -1,0 +1,281 @@
+"""The hub-managed ``dashboards`` service: the gallery and the publishing API.
+
+Routes, under ``/services/dashboards/``:
+
+- ``GET /``: the gallery of the dashboards the viewer may open (hub login required);
+- ``GET /d/<name>/``: a dashboard; 403 for a viewer outside its groups, 404 if unknown;
+- ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
+- ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
+  ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
+  admin may republish;
+- ``DELETE /api/dashboards/<name>``: unpublish (the owner or an admin).
+
+Who the caller is and which groups they are in comes from the hub: browsers log in through hub
+OAuth, scripts send a hub token (``dte publish``). The OAuth client may only read the viewer's
+own groups (``read:users:groups!user``); the service's own role may read group names, to refuse
+publishing for a group that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web
+
+from hub.dashboards.gallery import gallery_page
+from hub.dashboards.registry import DashboardRegistry, PublishError
+from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
+from hub.service_app import oauth_application_settings, oauth_route, service_address
+
+__all__ = ["make_app", "publish_platform_dashboards", "main"]
+
+log = logging.getLogger("dte.dashboards")
+
+REPO = Path(__file__).resolve().parents[2]
+#: the twin notebooks every platform publishes, for DT users and developers
+PLATFORM_DASHBOARDS = {
+    "flood": ("flood.ipynb", "environment"),
+    "drought": ("drought.ipynb", "environment"),
+    "detector-noise": ("detector_noise.ipynb", "physics"),
+    "calorimeter": ("calorimeter.ipynb", "physics"),
+}
+
+
+class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
+    """Common ground: the registry, the caller as the hub knows them, JSON errors for the API."""
+
+    api = False
+
+    def initialize(self, registry: DashboardRegistry, known_groups):
+        self.registry = registry
+        self.known_groups = known_groups
+
+    def get_login_url(self):
+        if self.api or "Authorization" in self.request.headers:
+            raise web.HTTPError(403, "a hub login or a token with access to the dashboards")
+        return super().get_login_url()
+
+    def check_xsrf_cookie(self):
+        # Changes come only through the API with a token in the Authorization header, which a
+        # browser cannot be tricked into sending; cookie-authenticated requests only read.
+        if self.request.method not in ("GET", "HEAD") and not self.request.headers.get(
+            "Authorization"
+        ):
+            raise web.HTTPError(403, "changes need a hub token in the Authorization header")
+
+    def write_error(self, status_code, **kwargs):
+        exception = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(exception, "log_message", None) or self._reason
+        if self.api:
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"status": status_code, "message": message}))
+        else:
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(
+                f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{status_code}</title></head><body><h1>{status_code}</h1>"
+                f"<p>{web.escape.xhtml_escape(message)}</p></body></html>"
+            )
+
+    def viewer(self) -> dict:
+        user = self.current_user
+        if user is None:
+            raise web.HTTPError(403)
+        return user
+
+    def dashboard_for_viewer(self, slug: str):
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.visible_to(self.viewer()):
+            raise web.HTTPError(
+                403,
+                f"{self.viewer()['name']} is not in a group that may open {dashboard.title!r}: "
+                "ask its owner to publish it for your group.",
+            )
+        return dashboard
+
+
+class GalleryHandler(DashboardsHandler):
+    @web.authenticated
+    def get(self):
+        viewer = self.viewer()
+        visible = [d for d in self.registry.all() if d.visible_to(viewer)]
+        prefix = self.settings["service_prefix"]
+        self.finish(gallery_page(visible, viewer["name"], prefix, self.hub_auth.hub_prefix))
+
+
+class DashboardPageHandler(DashboardsHandler):
+    @web.authenticated
+    def get(self, slug):
+        dashboard = self.dashboard_for_viewer(slug)
+        # Serving the dashboard itself (Voila with preheated kernels) is the next step; the
+        # access check above is the one it will go through.
+        self.finish(
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{web.escape.xhtml_escape(dashboard.title)}</title></head><body>"
+            f"<h1>{web.escape.xhtml_escape(dashboard.title)}</h1>"
+            f"<p>{web.escape.xhtml_escape(dashboard.description)}</p></body></html>"
+        )
+
+
+class ListHandler(DashboardsHandler):
+    api = True
+
+    def get(self):
+        viewer = self.viewer()
+        self.finish(
+            {"dashboards": [d.as_json() for d in self.registry.all() if d.visible_to(viewer)]}
+        )
+
+
+class DashboardAPIHandler(DashboardsHandler):
+    api = True
+
+    def get(self, slug):
+        self.finish(self.dashboard_for_viewer(slug).as_json())
+
+    async def put(self, slug):
+        viewer = self.viewer()
+        if not (viewer.get("admin") or DEVELOPERS_GROUP in (viewer.get("groups") or ())):
+            raise web.HTTPError(403, f"only {DEVELOPERS_GROUP} and admins publish dashboards")
+        existing = self.registry.get(slug)
+        if existing is not None and not existing.changeable_by(viewer):
+            raise web.HTTPError(
+                403, f"{slug!r} belongs to {existing.owner}: only they or an admin may change it"
+            )
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise web.HTTPError(400, "the request body must be JSON") from None
+        groups = body.get("groups", [USERS_GROUP])
+        if isinstance(groups, list) and self.known_groups is not None:
+            unknown = sorted(set(groups) - await self.known_groups())
+        else:
+            unknown = []
+        if unknown:
+            raise web.HTTPError(400, f"no such group: {', '.join(unknown)}; create it first")
+        try:
+            dashboard = self.registry.publish(
+                slug,
+                body.get("notebook", ""),
+                title=body.get("title", ""),
+                description=body.get("description", ""),
+                groups=groups,
+                domain=body.get("domain", "other"),
+                owner=viewer["name"],
+            )
+        except PublishError as error:
+            raise web.HTTPError(400, str(error)) from None
+        log.info("%s published %s version %d", viewer["name"], slug, dashboard.version)
+        self.set_status(200 if existing else 201)
+        self.finish(dashboard.as_json())
+
+    def delete(self, slug):
+        viewer = self.viewer()
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.changeable_by(viewer):
+            raise web.HTTPError(403, f"only {dashboard.owner} or an admin may unpublish {slug!r}")
+        self.registry.unpublish(slug)
+        log.info("%s unpublished %s", viewer["name"], slug)
+        self.set_status(204)
+        self.finish()
+
+
+def hub_groups(api_url: str, token: str):
+    """A function giving the hub's group names (asked at each publication, so a group made a
+    minute ago counts), with the service's own token."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    async def known_groups() -> set[str]:
+        response = await AsyncHTTPClient().fetch(
+            f"{api_url.rstrip('/')}/groups", headers={"Authorization": f"token {token}"}
+        )
+        return {group["name"] for group in json.loads(response.body)}
+
+    return known_groups
+
+
+def make_app(registry: DashboardRegistry, prefix: str, known_groups=None) -> web.Application:
+    prefix = prefix.rstrip("/") + "/"
+    app = web.Application(
+        [
+            oauth_route(prefix),
+            (prefix, GalleryHandler),
+            (prefix + r"d/([a-z][a-z0-9-]*)/?", DashboardPageHandler),
+            (prefix + r"api/dashboards/?", ListHandler),
+            (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler),
+        ],
+        service_prefix=prefix,
+        **oauth_application_settings(prefix, "dashboards"),
+    )
+    arguments = {"registry": registry, "known_groups": known_groups}
+    for rule in app.wildcard_router.rules:
+        if isinstance(rule.target, type) and issubclass(rule.target, DashboardsHandler):
+            rule.target_kwargs.update(arguments)
+    return app
+
+
+def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None:
+    """Publish the twin notebooks that are not published yet (a restart changes nothing)."""
+    import nbformat
+
+    for slug, (filename, domain) in PLATFORM_DASHBOARDS.items():
+        if registry.get(slug) is not None:
+            continue
+        notebook = nbformat.read(REPO / "notebooks" / filename, as_version=4)
+        title, description = _title_and_description(notebook)
+        registry.publish(
+            slug,
+            nbformat.writes(notebook),
+            title=title,
+            description=description,
+            domain=domain,
+            owner=owner,
+            groups=[USERS_GROUP, DEVELOPERS_GROUP],
+        )
+
+
+def _title_and_description(notebook) -> tuple[str, str]:
+    """The first markdown cell's heading and first paragraph."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.strip().splitlines()
+            title = lines[0].lstrip("# ").strip()
+            paragraph = " ".join(line.strip() for line in lines[1:] if line.strip())
+            return title, paragraph.split(". ")[0].rstrip(".") + "."
+    return "Dashboard", ""
+
+
+async def serve() -> None:
+    from hub.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
+    settings = load_settings()
+    registry = DashboardRegistry(Path(os.environ["DTE_DASHBOARDS_DIR"]))
+    publish_platform_dashboards(registry, settings.hub.admin)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/dashboards/")
+    known_groups = hub_groups(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
+    app = make_app(registry, prefix, known_groups)
+    host, port = service_address()
+    app.listen(port, host)
+    log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The dashboards service through the real hub: the gallery after login, publishing for groups
+through the REST API, and who may open, change or unpublish a dashboard."""
+
+import nbformat
+import pytest
+import requests
+
+from tests.hub.conftest import new_account
+
+pytestmark = pytest.mark.slow
+
+
+def notebook() -> dict:
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("print('a dashboard')")]
+    return nbformat.from_dict(book)
+
+
+@pytest.fixture(scope="module")
+def dt_user(platform, admin):
+    person = new_account(platform, admin, developer=False, prefix="viewer")
+    response = admin.api("POST", "/hub/api/groups/dt-users/users", json={"users": [person.name]})
+    assert response.status_code == 200
+    person.logout()
+    person.login()
+    return person
+
+
+@pytest.fixture(scope="module")
+def author(platform, admin):
+    return new_account(platform, admin, developer=True, prefix="author")
+
+
+def publish(person, slug, **fields):
+    body = {"title": "River", "notebook": notebook(), "groups": ["dt-developers"], **fields}
+    return person.api("PUT", f"/services/dashboards/api/dashboards/{slug}", json=body)
+
+
+def test_anonymous_visitors_are_sent_to_login(platform):
+    for path in ("/services/dashboards/", "/services/dashboards/d/flood/"):
+        response = requests.get(platform.url + path, allow_redirects=True, timeout=30)
+        assert response.url.startswith(platform.url + "/hub/login"), path
+    api = requests.get(platform.url + "/services/dashboards/api/dashboards", timeout=30)
+    assert api.status_code == 403
+
+
+def test_a_dt_user_lands_on_the_gallery_of_twin_applications(platform, dt_user):
+    assert dt_user.login().headers["Location"].endswith("/services/dashboards/")
+    gallery = dt_user.session.get(platform.url + "/services/dashboards/", timeout=30)
+    assert gallery.status_code == 200
+    for slug in ("flood", "drought", "detector-noise", "calorimeter"):
+        assert f"data-dashboard='{slug}'" in gallery.text
+    assert "Flood early warning" in gallery.text
+    assert "http://" not in gallery.text.replace(platform.url, "")  # nothing from elsewhere
+
+
+def test_publishing_for_a_group_and_who_may_open_it(platform, author, dt_user):
+    created = publish(author, "river-dev", description="For developers only")
+    assert created.status_code == 201, created.text
+    assert created.json()["owner"] == author.name and created.json()["version"] == 1
+    page = "/services/dashboards/d/river-dev/"
+    assert author.session.get(platform.url + page, timeout=30).status_code == 200
+    refused = dt_user.session.get(platform.url + page, timeout=30)
+    assert refused.status_code == 403 and "not in a group" in refused.text
+    listed = dt_user.api("GET", "/services/dashboards/api/dashboards").json()["dashboards"]
+    assert "river-dev" not in {d["slug"] for d in listed} and len(listed) >= 4
+
+
+def test_only_the_owner_or_an_admin_changes_a_dashboard(platform, admin, author):
+    other = new_account(platform, admin, developer=True, prefix="rival")
+    assert publish(author, "river-owned").status_code == 201
+    taken = publish(other, "river-owned", title="Mine now")
+    assert taken.status_code == 403 and author.name in taken.json()["message"]
+    assert other.api("DELETE", "/services/dashboards/api/dashboards/river-owned").status_code == 403
+    by_admin = publish(admin, "river-owned", title="Renamed by the admin")
+    assert by_admin.status_code == 200 and by_admin.json()["version"] == 2
+    assert by_admin.json()["owner"] == author.name
+    gone = author.api("DELETE", "/services/dashboards/api/dashboards/river-owned")
+    assert gone.status_code == 204
+    page = author.session.get(platform.url + "/services/dashboards/d/river-owned/", timeout=30)
+    assert page.status_code == 404
+
+
+def test_bad_publications_are_refused_with_the_reason(author, dt_user):
+    unknown = publish(author, "river-x", groups=["no-such-group"])
+    assert (
+        unknown.status_code == 400 and "no such group: no-such-group" in unknown.json()["message"]
+    )
+    broken = publish(author, "river-x", notebook={"cells": "x"})
+    assert broken.status_code == 400 and "not a valid Jupyter notebook" in broken.json()["message"]
+    not_a_developer = publish(dt_user, "river-x", groups=["dt-users"])
+    assert not_a_developer.status_code == 403
+
+
+def test_changes_need_a_token_not_just_a_cookie(platform, author):
+    # a page elsewhere could make a browser send the cookie; it cannot add the header
+    forged = author.session.put(
+        platform.url + "/services/dashboards/api/dashboards/river-forged",
+        json={"title": "x", "notebook": notebook()},
+        timeout=30,
+    )
+    assert forged.status_code == 403
+
+
+def test_dte_publish_and_unpublish_from_a_terminal(platform, author, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    book = tmp_path / "my_river.ipynb"
+    nbformat.write(notebook(), book)
+    dte = Path(sys.executable).parent / "dte"
+    address = ["--url", f"{platform.url}/services/dashboards/", "--token", author.token]
+    published = subprocess.run(
+        [dte, "publish", book, "--title", "My river", "--groups", "dt-users", *address],
+        capture_output=True,
+        text=True,
+    )
+    assert published.returncode == 0, published.stderr
+    assert "Published my-river version 1 for dt-users" in published.stdout
+    refused = subprocess.run(
+        [dte, "publish", book, "--title", "x", "--groups", "nobody", *address],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "no such group: nobody" in refused.stderr
+    removed = subprocess.run([dte, "unpublish", "my-river", *address], capture_output=True)
+    assert removed.returncode == 0

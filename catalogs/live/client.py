@@ -210,24 +210,26 @@ def _server_sent_events(chunks: Iterable[bytes]) -> Iterator[dict]:
 
 
 def samples(observations: Iterable[dict]) -> pd.DataFrame:
-    """Chunked observations (``sample_rate`` and arrays of samples) as one row per sample."""
-    frames = []
-    for observation in observations:
-        arrays = {k: v for k, v in observation.items() if isinstance(v, list)}
-        count = len(next(iter(arrays.values()))) if arrays else 0
-        start = pd.Timestamp(observation["time"])
-        offsets = pd.to_timedelta(np.arange(count) / observation["sample_rate"], unit="s")
-        scalars = {
-            k: v
-            for k, v in observation.items()
-            if k not in arrays and k not in ("time", "sample_rate")
-        }
-        frames.append(pd.DataFrame({**arrays, **scalars}, index=start + offsets))
-    if not frames:
+    """Chunked observations (``sample_rate`` and arrays of samples) as one row per sample.
+
+    Built column by column over all chunks at once: a DataFrame per chunk made a day of detector
+    history (86 400 chunks) take about 35 s."""
+    observations = list(observations)
+    if not observations:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="time"))
-    table = pd.concat(frames)
-    table.index.name = "time"
-    return table
+    first = observations[0]
+    arrays = [k for k, v in first.items() if isinstance(v, list)]
+    scalars = [k for k in first if k not in arrays and k not in ("time", "sample_rate")]
+    counts = np.array([len(o[arrays[0]]) if arrays else 0 for o in observations])
+    columns = {k: np.concatenate([np.asarray(o[k]) for o in observations]) for k in arrays}
+    for key in scalars:
+        columns[key] = np.repeat(np.array([o.get(key) for o in observations]), counts)
+    # sample i of a chunk lies i / sample_rate seconds after the chunk's time
+    starts = np.repeat(pd.to_datetime([o["time"] for o in observations]).to_numpy(), counts)
+    first_row = np.repeat(np.cumsum(counts) - counts, counts)
+    rates = np.repeat(np.array([o["sample_rate"] for o in observations], dtype=float), counts)
+    offsets = pd.to_timedelta((np.arange(counts.sum()) - first_row) / rates, unit="s")
+    return pd.DataFrame(columns, index=pd.DatetimeIndex(starts + offsets, name="time"))
 
 
 def as_frame(observations: list[dict], expand: bool = True) -> pd.DataFrame:

@@ -267,3 +267,17 @@ def test_history_tables_follow_the_catalog_schemas():
     ENTRIES["live_detector"].schema.validate(samples)
     assert len(as_frame(chunks, expand=False)) == 3
     assert as_frame([]).empty
+
+
+def test_chunked_observations_become_one_row_per_sample_at_its_own_time():
+    chunks = [
+        {"seq": 1, "time": "2026-01-01T00:00:00", "sample_rate": 4.0, "strain": [1, 2, 3, 4]},
+        {"seq": 2, "time": "2026-01-01T00:00:01", "sample_rate": 2.0, "strain": [5, 6]},
+    ]
+    table = as_frame(chunks)
+    assert table["strain"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert table["seq"].tolist() == [1, 1, 1, 1, 2, 2]
+    start = pd.Timestamp("2026-01-01T00:00:00")
+    seconds = [0, 0.25, 0.5, 0.75, 1.0, 1.5]
+    assert list(table.index) == [start + pd.Timedelta(seconds=s) for s in seconds]
+    assert as_frame(chunks, expand=False).shape[0] == 2

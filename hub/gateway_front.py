@@ -24,8 +24,8 @@ from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import httpclient, web, websocket
-from tornado.httputil import HTTPHeaders
 
+from hub.proxying import ProxyMixin
 from hub.service_app import oauth_application_settings, oauth_route
 from hub.settings import load_settings
 from hub.state import StateFolder
@@ -33,68 +33,12 @@ from hub.wiring import GATEWAY_PREFIX, gateway_urls
 
 log = logging.getLogger("dte.gateway_front")
 
-# Hop-by-hop headers are about one connection and must not be forwarded (RFC 9110 §7.6.1).
-_HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-}
 # How long a "this user may see this cluster" answer is reused (seconds).
 _ACCESS_CACHE_SECONDS = 30
 
 
-def _forwardable(headers: HTTPHeaders, drop_cookie: bool) -> HTTPHeaders:
-    kept = HTTPHeaders()
-    for name, value in headers.get_all():
-        lowered = name.lower()
-        if lowered in _HOP_BY_HOP or (drop_cookie and lowered == "cookie"):
-            continue
-        if lowered.startswith("sec-websocket-"):
-            continue  # each websocket leg negotiates its own handshake
-        kept.add(name, value)
-    return kept
-
-
-class _ProxyMixin:
-    """Forward one HTTP request to the gateway's proxy at the same path."""
-
-    upstream: str
-
-    async def forward_http(self):
-        url = self.upstream + self.request.uri
-        body = self.request.body if self.request.method not in ("GET", "HEAD") else None
-        request = httpclient.HTTPRequest(
-            url,
-            method=self.request.method,
-            # hub cookies stay here: the gateway authenticates by token
-            headers=_forwardable(self.request.headers, drop_cookie=True),
-            body=body,
-            allow_nonstandard_methods=True,
-            follow_redirects=False,
-            request_timeout=300,
-            decompress_response=False,
-        )
-        try:
-            response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
-        except OSError:
-            response = None
-        if response is None or response.code == 599:
-            raise web.HTTPError(503, "the Dask gateway is not reachable; try again shortly")
-        self.set_status(response.code, response.reason)
-        self._headers = HTTPHeaders()  # drop tornado's defaults; the upstream's are the answer
-        for name, value in response.headers.get_all():
-            if name.lower() not in _HOP_BY_HOP:
-                self.add_header(name, value)
-        if response.body and self.request.method != "HEAD":
-            self.write(response.body)
-        self.finish()
+class _ProxyMixin(ProxyMixin):
+    upstream_name = "the Dask gateway"
 
 
 class APIHandler(_ProxyMixin, web.RequestHandler):
@@ -114,7 +58,8 @@ class APIHandler(_ProxyMixin, web.RequestHandler):
 
 
 class DashboardHandler(HubOAuthenticated, _ProxyMixin, websocket.WebSocketHandler):
-    """A Dask dashboard, for a logged-in user who may see the cluster."""
+    """A Dask dashboard, for a logged-in user who may see the cluster (Bokeh's websocket
+    subprotocols ["bokeh", <session token>] are passed on by the relay)."""
 
     def initialize(self, upstream, api_url, access_cache):
         self.upstream = upstream
@@ -157,47 +102,6 @@ class DashboardHandler(HubOAuthenticated, _ProxyMixin, websocket.WebSocketHandle
             await super().get(cluster_name, rest)
         else:
             await self.forward_http()
-
-    # websocket side: relay both ways between the browser and the dashboard
-    def select_subprotocol(self, subprotocols):
-        # Bokeh sends ["bokeh", <session token>] and expects "bokeh" back; the dashboard
-        # upstream gets the same list (see open).
-        return subprotocols[0] if subprotocols else None
-
-    async def open(self, cluster_name, rest):
-        target = urlparse(self.upstream)._replace(scheme="ws").geturl() + self.request.uri
-        requested = self.request.headers.get("Sec-WebSocket-Protocol", "")
-        subprotocols = [p.strip() for p in requested.split(",") if p.strip()] or None
-        try:
-            self.upstream_ws = await websocket.websocket_connect(
-                httpclient.HTTPRequest(target, headers=_forwardable(self.request.headers, True)),
-                on_message_callback=self._from_upstream,
-                subprotocols=subprotocols,
-            )
-        except (OSError, websocket.WebSocketError, httpclient.HTTPClientError) as e:
-            log.warning("Dashboard websocket of %s unreachable: %s", cluster_name, e)
-            self.close(1011, "the Dask dashboard is not reachable")
-
-    def _from_upstream(self, message):
-        if message is None:
-            if self.ws_connection is not None:
-                self.close()
-            return
-        if self.ws_connection is not None:
-            self.write_message(message, binary=isinstance(message, bytes))
-
-    async def on_message(self, message):
-        if self.upstream_ws is not None:
-            await self.upstream_ws.write_message(message, binary=isinstance(message, bytes))
-
-    def on_close(self):
-        if self.upstream_ws is not None:
-            self.upstream_ws.close()
-            self.upstream_ws = None
-
-    def check_origin(self, origin):
-        # Same-origin only: the dashboard is served by this hub.
-        return urlparse(origin).netloc == self.request.headers.get("Host")
 
 
 def make_app() -> web.Application:

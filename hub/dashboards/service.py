@@ -3,7 +3,11 @@
 Routes, under ``/services/dashboards/``:
 
 - ``GET /``: the gallery of the dashboards the viewer may open (hub login required);
-- ``GET /d/<name>/``: a dashboard; 403 for a viewer outside its groups, 404 if unknown;
+- ``GET /d/<name>/``: a dashboard (a redirect to its current version in Voila); 403 for a viewer
+  outside its groups, 404 if unknown;
+- ``/voila/...``: Voila (``voila_server``), relayed for logged-in viewers: the pages of the
+  dashboards they may open, Voila's static files, and the websockets of their kernels; nothing
+  else of Voila is reachable;
 - ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
 - ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
   ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
@@ -22,14 +26,18 @@ import asyncio
 import json
 import logging
 import os
+import re
+import signal
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthenticated
-from tornado import web
+from tornado import web, websocket
 
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
+from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer, free_port
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
+from hub.proxying import ProxyMixin, forwardable
 from hub.service_app import oauth_application_settings, oauth_route, service_address
 
 __all__ = ["make_app", "publish_platform_dashboards", "main"]
@@ -114,14 +122,76 @@ class DashboardPageHandler(DashboardsHandler):
     @web.authenticated
     def get(self, slug):
         dashboard = self.dashboard_for_viewer(slug)
-        # Serving the dashboard itself (Voila with preheated kernels) is the next step; the
-        # access check above is the one it will go through.
-        self.finish(
-            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{web.escape.xhtml_escape(dashboard.title)}</title></head><body>"
-            f"<h1>{web.escape.xhtml_escape(dashboard.title)}</h1>"
-            f"<p>{web.escape.xhtml_escape(dashboard.description)}</p></body></html>"
+        self.redirect(render_path(self.settings["service_prefix"], dashboard))
+
+
+def render_path(prefix: str, dashboard) -> str:
+    return f"{prefix}voila/voila/render/{dashboard.slug}/v{dashboard.version}.ipynb"
+
+
+#: what of Voila a viewer's browser may reach (paths after Voila's base URL)
+_RENDER = re.compile(r"voila/render/([a-z][a-z0-9-]*)/v(\d+)\.ipynb")
+_ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes|files)/[^?#]*")
+_KERNEL = re.compile(r"api/kernels/[0-9a-f-]{36}(/channels)?")
+_SHUTDOWN = re.compile(r"voila/api/shutdown/[0-9a-f-]{36}")
+
+
+class VoilaHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
+    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them."""
+
+    upstream_name = "the dashboard server"
+
+    def initialize(self, registry, known_groups, voila):
+        super().initialize(registry, known_groups)
+        self.voila = voila
+        self.upstream = voila.url
+        self.upstream_ws = None
+
+    def check_xsrf_cookie(self):
+        # The one change Voila's page makes is shutting down its own kernel when it closes.
+        pass
+
+    def upstream_headers(self):
+        headers = forwardable(
+            self.request.headers, drop_cookie=True, drop=(VIEWER_HEADER, "Authorization", "Origin")
         )
+        headers["Authorization"] = f"token {self.voila.token}"
+        headers[VIEWER_HEADER] = self.viewer()["name"]
+        return headers
+
+    def _allowed(self, path: str, method: str) -> None:
+        render = _RENDER.fullmatch(path)
+        if render and method == "GET":
+            dashboard = self.dashboard_for_viewer(render.group(1))
+            if int(render.group(2)) != dashboard.version:  # replaced: open the current one
+                raise _Redirect(render_path(self.settings["service_prefix"], dashboard))
+            return
+        if method == "GET" and (_ASSETS.fullmatch(path) or _KERNEL.fullmatch(path)):
+            return
+        if method == "POST" and _SHUTDOWN.fullmatch(path):
+            return
+        raise web.HTTPError(404)
+
+    @web.authenticated
+    async def get(self, path):
+        try:
+            self._allowed(path, "GET")
+        except _Redirect as moved:
+            return self.redirect(moved.location)
+        if self.request.headers.get("Upgrade", "").lower() == "websocket":
+            await websocket.WebSocketHandler.get(self, path)
+        else:
+            await self.forward_http()
+
+    @web.authenticated
+    async def post(self, path):
+        self._allowed(path, "POST")
+        await self.forward_http()
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str):
+        self.location = location
 
 
 class ListHandler(DashboardsHandler):
@@ -203,24 +273,23 @@ def hub_groups(api_url: str, token: str):
     return known_groups
 
 
-def make_app(registry: DashboardRegistry, prefix: str, known_groups=None) -> web.Application:
+def make_app(
+    registry: DashboardRegistry, prefix: str, known_groups=None, voila: VoilaServer | None = None
+) -> web.Application:
     prefix = prefix.rstrip("/") + "/"
-    app = web.Application(
-        [
-            oauth_route(prefix),
-            (prefix, GalleryHandler),
-            (prefix + r"d/([a-z][a-z0-9-]*)/?", DashboardPageHandler),
-            (prefix + r"api/dashboards/?", ListHandler),
-            (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler),
-        ],
-        service_prefix=prefix,
-        **oauth_application_settings(prefix, "dashboards"),
-    )
     arguments = {"registry": registry, "known_groups": known_groups}
-    for rule in app.wildcard_router.rules:
-        if isinstance(rule.target, type) and issubclass(rule.target, DashboardsHandler):
-            rule.target_kwargs.update(arguments)
-    return app
+    routes = [
+        oauth_route(prefix),
+        (prefix, GalleryHandler, arguments),
+        (prefix + r"d/([a-z][a-z0-9-]*)/?", DashboardPageHandler, arguments),
+        (prefix + r"api/dashboards/?", ListHandler, arguments),
+        (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
+    ]
+    if voila is not None:
+        routes.append((prefix + r"voila/(.*)", VoilaHandler, {**arguments, "voila": voila}))
+    return web.Application(
+        routes, service_prefix=prefix, **oauth_application_settings(prefix, "dashboards")
+    )
 
 
 def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None:
@@ -263,11 +332,33 @@ async def serve() -> None:
     publish_platform_dashboards(registry, settings.hub.admin)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/dashboards/")
     known_groups = hub_groups(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
-    app = make_app(registry, prefix, known_groups)
+    state = Path(os.environ["DTE_STATE"])
+    voila = VoilaServer(
+        registry,
+        free_port(),
+        prefix,
+        environment={
+            # the platform's catalog, a cache and run registry of the service's own
+            "DTE_CATALOG_SHARED": str(state / "catalog"),
+            "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
+            "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
+            "MPLBACKEND": "agg",
+            # the service account may have no home of its own
+            "HOME": str(registry.folder),
+            "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
+        },
+    )
+    voila.start()
+    app = make_app(registry, prefix, known_groups, voila)
     host, port = service_address()
     app.listen(port, host)
     log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
-    await asyncio.Event().wait()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    voila.stop()
 
 
 def main() -> None:

@@ -77,33 +77,38 @@ def serving(command: list[str], url: str, folder: Path, env: dict):
 
 
 def use_the_dashboard(url: str, open_dashboard=None) -> tuple[list[str], list[str]]:
-    """Change a parameter, run, wait for 100 % and the plot; the offsite requests and errors.
+    """Open ``url``, then drive the dashboard; the offsite requests and console errors."""
+    with browser_page() as (page, requests_made, console_errors):
+        page.goto(url, timeout=90_000)
+        if open_dashboard is not None:
+            open_dashboard(page)
+        drive_the_dashboard(page)
+        return requests_made.offsite, console_errors
+
+
+def drive_the_dashboard(page) -> None:
+    """Change a parameter from the keyboard, run, wait for 100 % and the plot.
 
     Playwright's locators, not page scripts: Panel renders widgets inside shadow roots, which
     locators pierce and ``document.querySelector`` does not."""
     from playwright.sync_api import expect
 
-    with browser_page() as (page, requests_made, console_errors):
-        page.goto(url, timeout=90_000)
-        if open_dashboard is not None:
-            open_dashboard(page)
-        form = page.locator(".dte-parameter-form")
-        expect(form).to_be_visible(timeout=90_000)
-        # a slider operated from the keyboard, as a user without a mouse would
-        readout = form.locator(".widget-readout").first
-        before = readout.inner_text()
-        form.locator(".noUi-handle").first.focus()
-        page.keyboard.press("ArrowRight")
-        expect(readout).not_to_have_text(before, timeout=30_000)
-        # the icon's glyph (CSS content) is part of the accessible name: "\uf04b Run"
-        page.get_by_role("button", name=re.compile(r"^\W*Run$")).click()
-        bar = page.locator(".dte-scenario-runner .progress-bar")
-        expect(bar).to_have_attribute("style", re.compile(r"width: 100%"), timeout=90_000)
-        expect(page.get_by_text(re.compile("Run done in"))).to_be_visible(timeout=60_000)
-        plot = page.locator(".dte-plot img").first
-        expect(plot).to_be_visible(timeout=30_000)
-        assert plot.evaluate("image => image.naturalWidth") > 100
-        return requests_made.offsite, console_errors
+    form = page.locator(".dte-parameter-form")
+    expect(form).to_be_visible(timeout=90_000)
+    # a slider operated from the keyboard, as a user without a mouse would
+    readout = form.locator(".widget-readout").first
+    before = readout.inner_text()
+    form.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    expect(readout).not_to_have_text(before, timeout=30_000)
+    # the icon's glyph (CSS content) is part of the accessible name: "\uf04b Run"
+    page.get_by_role("button", name=re.compile(r"^\W*Run$")).click()
+    bar = page.locator(".dte-scenario-runner .progress-bar")
+    expect(bar).to_have_attribute("style", re.compile(r"width: 100%"), timeout=90_000)
+    expect(page.get_by_text(re.compile("Run done in"))).to_be_visible(timeout=60_000)
+    plot = page.locator(".dte-plot img").first
+    expect(plot).to_be_visible(timeout=30_000)
+    assert plot.evaluate("image => image.naturalWidth") > 100
 
 
 def test_twin_dashboard_in_voila(app_folder):

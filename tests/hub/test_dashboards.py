@@ -126,3 +126,44 @@ def test_dte_publish_and_unpublish_from_a_terminal(platform, author, tmp_path):
     assert refused.returncode != 0 and "no such group: nobody" in refused.stderr
     removed = subprocess.run([dte, "unpublish", "my-river", *address], capture_output=True)
     assert removed.returncode == 0
+
+
+@pytest.mark.browser
+def test_a_dt_user_opens_a_twin_dashboard_from_the_gallery_and_runs_it(platform, dt_user):
+    from tests.browser import browser_page
+    from tests.dte_widgets.test_dashboard_browser import drive_the_dashboard
+
+    with browser_page() as (page, requests_made, console_errors):
+        page.goto(platform.url)
+        page.fill("input[name=username]", dt_user.name)
+        page.fill("input[name=password]", dt_user.password)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url("**/services/dashboards/", timeout=60_000)
+        page.click("[data-dashboard='flood'] a")
+        page.wait_for_url("**/voila/render/flood/v1.ipynb", timeout=60_000)
+        drive_the_dashboard(page)
+    assert requests_made.offsite == []
+    assert console_errors == []
+
+
+def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
+    voila = platform.url + "/services/dashboards/voila/"
+    for path in (
+        "",
+        "voila/tree",
+        "api/kernels",
+        "voila/api/contents",
+        "voila/files/flood/v1.ipynb",
+    ):
+        answer = dt_user.session.get(voila + path, timeout=30, allow_redirects=False)
+        assert answer.status_code in (403, 404), path
+    assert publish(author, "river-private").status_code == 201
+    hidden = dt_user.session.get(voila + "voila/render/river-private/v1.ipynb", timeout=30)
+    assert hidden.status_code == 403
+    assert publish(author, "river-private", title="Version 2").json()["version"] == 2
+    old = author.session.get(
+        voila + "voila/render/river-private/v1.ipynb", timeout=30, allow_redirects=False
+    )
+    assert old.status_code == 302 and old.headers["Location"].endswith("/river-private/v2.ipynb")
+    anonymous = requests.get(voila + "voila/render/flood/v1.ipynb", timeout=30)
+    assert anonymous.url.startswith(platform.url + "/hub/login")

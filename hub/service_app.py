@@ -10,15 +10,23 @@ and no other secret has to be kept.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
+import signal
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 
-__all__ = ["cookie_secret", "oauth_application_settings", "oauth_route", "service_address"]
+__all__ = [
+    "cookie_secret",
+    "oauth_application_settings",
+    "oauth_route",
+    "service_address",
+    "stop_event",
+]
 
 
 def cookie_secret(api_token: str, service: str) -> bytes:
@@ -45,3 +53,13 @@ def service_address() -> tuple[str, int]:
     """Where the hub expects this service to listen (``JUPYTERHUB_SERVICE_URL``)."""
     address = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     return address.hostname or "127.0.0.1", address.port or 80
+
+
+def stop_event() -> asyncio.Event:
+    """An event set when the hub stops the service (SIGTERM) or on Ctrl-C, so the service can
+    finish its work and stop what it started."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop

@@ -35,7 +35,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -46,7 +45,7 @@ from tornado.iostream import StreamClosedError
 
 from catalogs.live.archive import Archive, ArchiveError
 from catalogs.live.feeds import FEEDS, Feed
-from hub.service_app import oauth_application_settings, oauth_route
+from hub.service_app import oauth_application_settings, oauth_route, stop_event
 
 __all__ = ["FeedPlayer", "make_app", "main"]
 
@@ -372,10 +371,7 @@ async def serve() -> None:
         path,
     )
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = stop_event()
     await player.run(stop)
     server.stop()
     player.close()

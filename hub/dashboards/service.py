@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import re
-import signal
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthenticated
@@ -38,7 +37,7 @@ from hub.dashboards.registry import DashboardRegistry, PublishError
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer, free_port
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
 from hub.proxying import ProxyMixin, forwardable
-from hub.service_app import oauth_application_settings, oauth_route, service_address
+from hub.service_app import oauth_application_settings, oauth_route, service_address, stop_event
 
 __all__ = ["make_app", "publish_platform_dashboards", "main"]
 
@@ -353,10 +352,7 @@ async def serve() -> None:
     host, port = service_address()
     app.listen(port, host)
     log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = stop_event()
     await stop.wait()
     voila.stop()
 

@@ -1,0 +1,205 @@
+"""Benchmark of the twin dashboards; prints one JSON document.
+
+Measured in headless Chromium, in one run (the machine is noisy: compare medians and ratios):
+
+- ``through_hub``: time to interactive of each twin dashboard opened by a logged-in DT user
+  through the hub (the dashboards service, Voila with a preheated kernel): from navigation to
+  the parameter form visible and operable. ``cold`` is the first view after the platform
+  started, ``warm`` the views after it (the pool refilled between views), median and p95;
+- ``concurrent``: ``--viewers`` DT users opening the flood dashboard at the same moment:
+  median and p95 time to interactive and the number of failed views;
+- ``stock_voila``: the same flood notebook served by a stock ``voila`` (no preheating, no hub,
+  default template), the anchor;
+- ``memory``: resident memory of the Voila process tree per open viewer (idle kernels).
+
+Usage: ``python bench/dashboards.py [--runs 5] [--viewers 20]``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+import psutil
+import requests
+
+from tests.browser import CHROMIUM_FLAGS, chromium_path
+from tests.hub.conftest import new_account
+from tests.hub.platform import HubUser, free_port, running_platform, shared_temp_folder
+
+TWINS = ("flood", "drought", "detector-noise", "calorimeter")
+READY = ".dte-parameter-form .widget-readout"
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3)
+
+
+def stats(values: list[float]) -> dict:
+    return {
+        "median_s": round(statistics.median(values), 3),
+        "p95_s": p95(values),
+        "runs_s": [round(v, 3) for v in values],
+    }
+
+
+async def time_to_interactive(context, url: str, timeout_s: float = 180) -> float:
+    page = await context.new_page()
+    try:
+        started = time.perf_counter()
+        await page.goto(url, timeout=timeout_s * 1000)
+        await page.locator(READY).first.wait_for(state="visible", timeout=timeout_s * 1000)
+        return time.perf_counter() - started
+    finally:
+        await page.close()
+
+
+async def logged_in_context(browser, platform, person):
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(platform.url)
+    await page.fill("input[name=username]", person.name)
+    await page.fill("input[name=password]", person.password)
+    await page.click("input[type=submit], button[type=submit]")
+    await page.wait_for_url("**/services/dashboards/", timeout=60_000)
+    await page.close()
+    return context
+
+
+def voila_memory(state: Path) -> float:
+    """Resident MB of the dashboards' Voila and its kernels (they share its environment)."""
+    registry = str(state / "dashboards" / "runs.sqlite")
+    total = 0
+    for process in psutil.process_iter(["memory_info", "environ"]):
+        with contextlib.suppress(psutil.Error, TypeError, AttributeError):
+            if (process.info["environ"] or {}).get("DTE_RUN_REGISTRY") == registry:
+                total += process.info["memory_info"].rss
+    return total / 1024**2
+
+
+async def through_hub(runs: int, viewers: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    report: dict = {}
+    with (
+        shared_temp_folder() as folder,
+        running_platform(folder / "state") as platform,
+    ):
+        admin = HubUser(platform, "admin", platform.admin_password)
+        admin.login()
+        admin.create_token()
+        people = []
+        for _ in range(viewers):
+            person = new_account(platform, admin, developer=False, prefix="viewer")
+            admin.api("POST", "/hub/api/groups/dt-users/users", json={"users": [person.name]})
+            people.append(person)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+            )
+            context = await logged_in_context(browser, platform, people[0])
+            base = f"{platform.url}/services/dashboards/d/"
+            for slug in TWINS:
+                cold = await time_to_interactive(context, base + f"{slug}/")
+                warm = []
+                for _ in range(runs):
+                    await asyncio.sleep(3)  # let the pool refill (Voila's fill delay is 1 s)
+                    warm.append(await time_to_interactive(context, base + f"{slug}/"))
+                report[slug] = {"cold_s": round(cold, 3), "warm": stats(warm)}
+            idle_before = voila_memory(platform.state)
+            contexts = [await logged_in_context(browser, platform, p) for p in people]
+            await asyncio.sleep(3)
+            results = await asyncio.gather(
+                *(time_to_interactive(c, base + "flood/", 300) for c in contexts),
+                return_exceptions=True,
+            )
+            times = [r for r in results if isinstance(r, float)]
+            report["concurrent"] = {
+                "viewers": viewers,
+                "failed": len(results) - len(times),
+                **(stats(times) if times else {}),
+            }
+            report["memory_mb_per_viewer"] = round(
+                (voila_memory(platform.state) - idle_before) / max(1, viewers), 1
+            )
+            await browser.close()
+    return report
+
+
+async def stock_voila(runs: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DTE_", "JUPYTERHUB_"))}
+        env.update(DTE_CATALOG_CACHE=f"{folder}/catalog", DTE_RUN_REGISTRY=f"{folder}/runs.sqlite")
+        subprocess.run(
+            [sys.executable, "-m", "catalogs", "build", "fulda_forcing", "floodplain_terrain"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "voila"),
+                str(REPO / "notebooks" / "flood.ipynb"),
+                "--no-browser",
+                f"--port={port}",
+                "--template=lab",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(url + "voila/static/voila.js", timeout=2).status_code < 500:
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError("stock voila did not start")
+                time.sleep(0.3)
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(
+                    executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+                )
+                context = await browser.new_context()
+                times = [await time_to_interactive(context, url) for _ in range(runs)]
+                await browser.close()
+        finally:
+            server.terminate()
+            server.wait(10)
+    return stats(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--viewers", type=int, default=20)
+    options = parser.parse_args()
+    report = {"stock_voila_flood": asyncio.run(stock_voila(options.runs))}
+    report["through_hub"] = asyncio.run(through_hub(options.runs, options.viewers))
+    warm = report["through_hub"]["flood"]["warm"]["median_s"]
+    report["flood_warm_vs_stock"] = round(warm / report["stock_voila_flood"]["median_s"], 3)
+    report["targets"] = {"warm_median_s": 1.5, "concurrent_p95_s": 5.0}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -90,8 +90,12 @@ class RunRecord:
     status: str = "ok"  # or "failed"
     error: str = ""
     members: int = 1
+    # DTE_RUN_USER: who is looking at a shared dashboard (set per viewer by the dashboards
+    # service); JUPYTERHUB_USER: the owner of a user server
     user: str = field(
-        default_factory=lambda: os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+        default_factory=lambda: (
+            os.environ.get("DTE_RUN_USER") or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+        )
     )
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 

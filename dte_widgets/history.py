@@ -99,6 +99,9 @@ class RunHistory(widgets.VBox):
                 "run registry (DTE_RUN_REGISTRY names it) and press Refresh."
             )
             return
+        viewer = os.environ.get("DTE_RUN_USER")
+        if viewer:  # a dashboard's registry is shared: each viewer sees their own runs
+            records = [r for r in records if r.user == viewer]
         self._records = sorted(records, key=lambda r: r.started, reverse=True)
         current = self.twin_filter.value
         self._set_filter({r.twin for r in self._records} | {current}, current)

@@ -15,7 +15,7 @@ import traitlets
 from dte_twins.base import Twin
 from dte_twins.environment.drought import DroughtTwin
 from dte_twins.physics.calorimeter import CalorimeterTwin
-from dte_twins.provenance import RunRegistry
+from dte_twins.provenance import RunRecord, RunRegistry
 from dte_widgets.history import RunHistory
 from tests.dte_twins.synthetic import synthetic_forcing
 
@@ -237,3 +237,25 @@ def test_an_unreadable_registry_is_a_sentence(tmp_path):
     damaged.unlink()  # fixed: an empty registry is made at this path
     history.refresh_button.click()
     assert history.message.value == "" and "No runs yet" in history.table.value
+
+
+def test_in_a_shared_dashboard_registry_each_viewer_sees_their_own_runs(tmp_path, monkeypatch):
+    registry = RunRegistry(tmp_path / "dashboard-runs.sqlite")
+    for user in ("ada", "bo", "ada"):
+        monkeypatch.setenv("DTE_RUN_USER", user)
+        registry.record(
+            RunRecord(
+                twin="FloodTwin",
+                twin_version="0.1.0",
+                kind="run",
+                parameters={"x1": 350.0},
+                seed=0,
+                inputs={},
+                code_version="test",
+                started="2026-11-24T12:00:00",
+                duration_s=0.1,
+            )
+        )
+    monkeypatch.setenv("DTE_RUN_USER", "ada")
+    history = RunHistory(registry=registry)
+    assert [run.user for run in history.runs] == ["ada", "ada"]

@@ -5,6 +5,7 @@ import nbformat
 import pytest
 import requests
 
+from dte_twins.provenance import RunRegistry
 from tests.hub.conftest import new_account
 
 pytestmark = pytest.mark.slow
@@ -144,6 +145,9 @@ def test_a_dt_user_opens_a_twin_dashboard_from_the_gallery_and_runs_it(platform,
         drive_the_dashboard(page)
     assert requests_made.offsite == []
     assert console_errors == []
+    # the run is the viewer's, in the dashboards' registry (the kernel is the service's)
+    runs = RunRegistry(platform.state / "dashboards" / "runs.sqlite").runs("FloodTwin")
+    assert [run.user for run in runs] == [dt_user.name]
 
 
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):

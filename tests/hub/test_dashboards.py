@@ -130,7 +130,18 @@ def test_dte_publish_and_unpublish_from_a_terminal(platform, author, tmp_path):
 
 
 @pytest.mark.browser
-def test_a_dt_user_opens_a_twin_dashboard_from_the_gallery_and_runs_it(platform, dt_user):
+@pytest.mark.parametrize(
+    ("slug", "twin"),
+    [
+        ("flood", "FloodTwin"),
+        ("drought", "DroughtTwin"),
+        ("detector-noise", "DetectorNoiseTwin"),
+        ("calorimeter", "CalorimeterTwin"),
+    ],
+)
+def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
+    platform, dt_user, slug, twin
+):
     from tests.browser import browser_page
     from tests.dte_widgets.test_dashboard_browser import drive_the_dashboard
 
@@ -140,13 +151,13 @@ def test_a_dt_user_opens_a_twin_dashboard_from_the_gallery_and_runs_it(platform,
         page.fill("input[name=password]", dt_user.password)
         page.click("input[type=submit], button[type=submit]")
         page.wait_for_url("**/services/dashboards/", timeout=60_000)
-        page.click("[data-dashboard='flood'] a")
-        page.wait_for_url("**/voila/render/flood/v1.ipynb", timeout=60_000)
+        page.click(f"[data-dashboard='{slug}'] a")
+        page.wait_for_url(f"**/voila/render/{slug}/v1.ipynb", timeout=60_000)
         drive_the_dashboard(page)
     assert requests_made.offsite == []
     assert console_errors == []
     # the run is the viewer's, in the dashboards' registry (the kernel is the service's)
-    runs = RunRegistry(platform.state / "dashboards" / "runs.sqlite").runs("FloodTwin")
+    runs = RunRegistry(platform.state / "dashboards" / "runs.sqlite").runs(twin)
     assert [run.user for run in runs] == [dt_user.name]
 
 

@@ -7,8 +7,8 @@ Settings come, in order of precedence, from:
 3. the defaults declared below.
 
 The TOML file has one table per settings class (``[hub]``, ``[auth]``, ``[servers]``,
-``[compute]``, ``[live]``, ``[catalog]``). Every key must be a declared trait: a typo is an
-error that names the key and the keys that exist, never a silently ignored value.
+``[compute]``, ``[live]``, ``[catalog]``, ``[dashboards]``). Every key must be a declared trait:
+a typo is an error that names the key and the keys that exist, never a silently ignored value.
 ``jupyterhub_config.py`` and the dask-gateway config both read the same settings, so the two
 processes cannot disagree.
 """
@@ -199,6 +199,24 @@ class CatalogSettings(HasTraits):
         return proposal.value
 
 
+class DashboardsSettings(HasTraits):
+    """The ``dashboards`` service: twin applications served by Voila."""
+
+    pool_size = Integer(
+        1,
+        config=True,
+        help="Preheated kernels kept ready per dashboard: a viewer who finds one waiting sees "
+        "the dashboard in about a second; more viewers at once start kernels on demand. Each "
+        "kernel holds about 160 MB.",
+    )
+
+    @validate("pool_size")
+    def _check_pool(self, proposal):
+        if not 0 <= proposal.value <= 64:
+            raise TraitError(f"pool_size must be from 0 to 64, got {proposal.value}")
+        return proposal.value
+
+
 _SECTIONS: dict[str, type[HasTraits]] = {
     "hub": HubSettings,
     "auth": AuthSettings,
@@ -206,6 +224,7 @@ _SECTIONS: dict[str, type[HasTraits]] = {
     "compute": ComputeSettings,
     "live": LiveSettings,
     "catalog": CatalogSettings,
+    "dashboards": DashboardsSettings,
 }
 
 _ENVIRONMENT = {
@@ -219,13 +238,18 @@ _ENVIRONMENT = {
 class Settings:
     """All settings of one platform, grouped as in the TOML file."""
 
-    def __init__(self, hub, auth, servers, compute, source, live=None, catalog=None):
+    def __init__(
+        self, hub, auth, servers, compute, source, live=None, catalog=None, dashboards=None
+    ):
         self.hub: HubSettings = hub
         self.auth: AuthSettings = auth
         self.servers: ServerSettings = servers
         self.compute: ComputeSettings = compute
         self.live: LiveSettings = live if live is not None else LiveSettings()
         self.catalog: CatalogSettings = catalog if catalog is not None else CatalogSettings()
+        self.dashboards: DashboardsSettings = (
+            dashboards if dashboards is not None else DashboardsSettings()
+        )
         self.source: str = source
 
     @property
@@ -243,6 +267,7 @@ class Settings:
                 ("compute", self.compute),
                 ("live", self.live),
                 ("catalog", self.catalog),
+                ("dashboards", self.dashboards),
             )
         }
 

@@ -346,6 +346,7 @@ async def serve() -> None:
             "HOME": str(registry.folder),
             "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
         },
+        pool_size=settings.dashboards.pool_size,
     )
     voila.start()
     app = make_app(registry, prefix, known_groups, voila)

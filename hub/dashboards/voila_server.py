@@ -43,8 +43,15 @@ def free_port() -> int:
 class VoilaServer:
     """The Voila process of the dashboards service."""
 
-    def __init__(self, registry: DashboardRegistry, port: int, prefix: str, environment=None):
-        self.registry, self.port = registry, port
+    def __init__(
+        self,
+        registry: DashboardRegistry,
+        port: int,
+        prefix: str,
+        environment=None,
+        pool_size: int = 1,
+    ):
+        self.registry, self.port, self.pool_size = registry, port, pool_size
         self.base_url = prefix.rstrip("/") + "/voila/"
         self.token = secrets.token_hex(24)
         self.environment = environment or {}
@@ -73,8 +80,8 @@ class VoilaServer:
             "--Voila.port_retries=0",
             f"--Voila.base_url={self.base_url}",
             f"--Voila.token={self.token}",
-            "--preheat_kernel=True",
-            "--pool_size=1",
+            f"--preheat_kernel={self.pool_size > 0}",
+            f"--pool_size={self.pool_size}",
             f"--VoilaKernelManager.preheat_denylist={older!r}",
             "--template=dte",
             "--VoilaConfiguration.allow_template_override=NO",

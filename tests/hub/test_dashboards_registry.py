@@ -83,3 +83,22 @@ def test_the_twin_notebooks_are_published_once(registry):
     assert dashboards["flood"].title == "Flood early warning"
     assert dashboards["flood"].description.startswith("Rainfall and temperature")
     assert all(d.version == 1 for d in dashboards.values())
+
+
+def test_voila_preheats_current_versions_only_and_keeps_its_guards(registry):
+    from hub.dashboards.voila_server import VoilaServer
+
+    publish(registry)
+    publish(registry)  # v2 is current, v1 stays for open sessions
+    command = VoilaServer(registry, 9999, "/services/dashboards/", pool_size=3).command()
+    assert "--pool_size=3" in command and "--preheat_kernel=True" in command
+    assert "--VoilaKernelManager.preheat_denylist=['river/v1.ipynb']" in command
+    for guard in (
+        "--Voila.ip=127.0.0.1",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--MappingKernelManager.allow_tracebacks=False",
+        "--template=dte",
+    ):
+        assert guard in command
+    assert any(part.startswith("--Voila.token=") and len(part) > 30 for part in command)

@@ -128,9 +128,15 @@ async def through_hub(runs: int, viewers: int) -> dict:
                 return_exceptions=True,
             )
             times = [r for r in results if isinstance(r, float)]
+            failures = [
+                f"{type(r).__name__}: {str(r).splitlines()[0]}"
+                for r in results
+                if not isinstance(r, float)
+            ]
             report["concurrent"] = {
                 "viewers": viewers,
-                "failed": len(results) - len(times),
+                "failed": len(failures),
+                "failures": sorted(set(failures)),
                 **(stats(times) if times else {}),
             }
             report["memory_mb_per_viewer"] = round(

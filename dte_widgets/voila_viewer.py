@@ -19,7 +19,9 @@ def attribute_runs_to_viewer() -> str:
     """Record this kernel's runs under the dashboard viewer's name; the name ("" if none)."""
     if "VOILA_KERNEL_ID" not in os.environ:
         return ""  # JupyterLab, panel serve, nbval: the runs are the notebook owner's
-    if os.environ.get("VOILA_PREHEAT") == "True":
+    # A kernel Voila started for this request has the request in its environment already;
+    # waiting for one there would block the page until Voila gives up (measured: 300 s).
+    if "HTTP_X_DTE_USER" not in os.environ and os.environ.get("VOILA_PREHEAT") == "True":
         from voila.utils import wait_for_request
 
         wait_for_request()

@@ -12,7 +12,13 @@ from hub.authenticators import USERNAME_PATTERN
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP, landing_page
 from hub.settings import load_settings
 from hub.state import StateFolder
-from hub.wiring import dashboards_url, gateway_urls, live_url, service_account
+from hub.wiring import (
+    DASHBOARDS_ACCOUNT,
+    dashboards_url,
+    gateway_urls,
+    live_url,
+    service_account,
+)
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -108,6 +114,9 @@ c.JupyterHub.load_roles = [
             "access:servers!server",
             "access:services!service=dask-gateway",
             "access:services!service=live",
+            # dte publish in a terminal: the service must see the owner's groups
+            "access:services!service=dashboards",
+            "read:users:groups!user",
         ],
     },
     {
@@ -211,9 +220,10 @@ dashboards_service = {
     ],
     "display": False,
 }
+if os.geteuid() == 0:
+    dashboards_service["user"] = DASHBOARDS_ACCOUNT
 if run_as:
     gateway_server["user"] = run_as
-    dashboards_service["user"] = run_as
     # It serves every user; no need for it to hold root's powers either.
     live_service["user"] = run_as
 

@@ -81,7 +81,8 @@ class ProxyMixin:
         self.set_status(response.code, response.reason)
         self._headers = HTTPHeaders()  # drop tornado's defaults; the upstream's are the answer
         for name, value in response.headers.get_all():
-            if name.lower() not in HOP_BY_HOP:
+            # the upstream's cookies are credentials for it, not for the browser
+            if name.lower() not in HOP_BY_HOP and name.lower() != "set-cookie":
                 self.add_header(name, value)
         if response.body and self.request.method != "HEAD":
             self.write(response.body)
@@ -106,6 +107,10 @@ class ProxyMixin:
         except (OSError, websocket.WebSocketError, httpclient.HTTPClientError) as e:
             log.warning("websocket to %s unreachable: %s", target, e)
             self.close(1011, f"{self.upstream_name} is not reachable")
+            return
+        if self.ws_connection is None:  # the browser left while we were connecting
+            self.upstream_ws.close()
+            self.upstream_ws = None
 
     def _from_upstream(self, message):
         if message is None:

@@ -20,6 +20,7 @@ __all__ = [
     "service_account",
     "GATEWAY_PREFIX",
     "LIVE_PREFIX",
+    "DASHBOARDS_ACCOUNT",
 ]
 
 # Where the gateway lives on the public proxy: the route JupyterHub gives the "dask-gateway"
@@ -27,6 +28,10 @@ __all__ = [
 GATEWAY_PREFIX = "/services/dask-gateway"
 # Where the live feeds are served (the route JupyterHub gives the "live" service).
 LIVE_PREFIX = "/services/live"
+# The account the dashboards service, Voila and the dashboards' kernels run as when the hub runs
+# as root: published code must run neither as root nor as the account of user servers (which
+# could then rewrite the registry of who may open what).
+DASHBOARDS_ACCOUNT = "dte-dashboards"
 
 
 @dataclass(frozen=True)

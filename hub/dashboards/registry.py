@@ -115,7 +115,9 @@ class DashboardRegistry:
         _check_fields(slug, title, groups, domain)
         content = _checked_notebook(notebook)
         existing = self.get(slug)
-        version = existing.version + 1 if existing else 1
+        # never reuse a number, even after an unpublish: Voila's preheated kernels are keyed by
+        # path and would otherwise serve the old notebook under the new one's name
+        version = max([existing.version if existing else 0, *self._file_versions(slug)]) + 1
         target = self.folder / "notebooks" / slug / f"v{version}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_suffix(".writing")
@@ -151,6 +153,10 @@ class DashboardRegistry:
     def unpublish(self, slug: str) -> None:
         with closing(self._connect()) as connection, connection:
             connection.execute("DELETE FROM dashboards WHERE slug = ?", (slug,))
+
+    def _file_versions(self, slug: str) -> list[int]:
+        names = (path.stem[1:] for path in (self.folder / "notebooks" / slug).glob("v*.ipynb"))
+        return [int(name) for name in names if name.isdigit()]
 
     def _prune(self, slug: str, current: int) -> None:
         for old in (self.folder / "notebooks" / slug).glob("v*.ipynb"):

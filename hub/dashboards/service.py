@@ -31,6 +31,7 @@ from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web, websocket
+from tornado.httpclient import AsyncHTTPClient
 
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
@@ -100,10 +101,11 @@ class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
         if dashboard is None:
             raise web.HTTPError(404, f"no dashboard {slug!r} is published")
         if not dashboard.visible_to(self.viewer()):
+            # neither its title nor its owner: only that it is not for this viewer
             raise web.HTTPError(
                 403,
-                f"{self.viewer()['name']} is not in a group that may open {dashboard.title!r}: "
-                "ask its owner to publish it for your group.",
+                f"{self.viewer()['name']} is not in a group that may open this dashboard: ask "
+                "its owner to publish it for your group.",
             )
         return dashboard
 
@@ -171,6 +173,12 @@ class VoilaHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
             return
         raise web.HTTPError(404)
 
+    def prepare(self):
+        # jupyter_server prefers a ?token= to the Authorization header the service adds
+        if "token" in self.request.query_arguments:
+            raise web.HTTPError(400, "token is not a parameter of a dashboard page")
+        return super().prepare()
+
     @web.authenticated
     async def get(self, path):
         try:
@@ -213,32 +221,24 @@ class DashboardAPIHandler(DashboardsHandler):
         viewer = self.viewer()
         if not (viewer.get("admin") or DEVELOPERS_GROUP in (viewer.get("groups") or ())):
             raise web.HTTPError(403, f"only {DEVELOPERS_GROUP} and admins publish dashboards")
+        body = _publication(self.request.body)
+        groups = body["groups"]
+        if self.known_groups is not None:
+            try:
+                unknown = sorted(set(groups) - await self.known_groups())
+            except OSError:
+                raise web.HTTPError(503, "the hub did not answer; try again shortly") from None
+            if unknown:
+                raise web.HTTPError(400, f"no such group: {', '.join(unknown)}; create it first")
+        # From here to the write nothing awaits: no other publication of this slug can come
+        # between the owner check and the new version (one event loop, one process).
         existing = self.registry.get(slug)
         if existing is not None and not existing.changeable_by(viewer):
             raise web.HTTPError(
                 403, f"{slug!r} belongs to {existing.owner}: only they or an admin may change it"
             )
         try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise web.HTTPError(400, "the request body must be JSON") from None
-        groups = body.get("groups", [USERS_GROUP])
-        if isinstance(groups, list) and self.known_groups is not None:
-            unknown = sorted(set(groups) - await self.known_groups())
-        else:
-            unknown = []
-        if unknown:
-            raise web.HTTPError(400, f"no such group: {', '.join(unknown)}; create it first")
-        try:
-            dashboard = self.registry.publish(
-                slug,
-                body.get("notebook", ""),
-                title=body.get("title", ""),
-                description=body.get("description", ""),
-                groups=groups,
-                domain=body.get("domain", "other"),
-                owner=viewer["name"],
-            )
+            dashboard = self.registry.publish(slug, owner=viewer["name"], **body)
         except PublishError as error:
             raise web.HTTPError(400, str(error)) from None
         log.info("%s published %s version %d", viewer["name"], slug, dashboard.version)
@@ -256,6 +256,32 @@ class DashboardAPIHandler(DashboardsHandler):
         log.info("%s unpublished %s", viewer["name"], slug)
         self.set_status(204)
         self.finish()
+
+
+def _publication(raw: bytes) -> dict:
+    """The fields of a publication, checked for type; HTTP 400 with the reason otherwise."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise web.HTTPError(400, "the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPError(400, "the request body must be a JSON object")
+    fields = {
+        "title": body.get("title", ""),
+        "description": body.get("description", ""),
+        "domain": body.get("domain", "other"),
+        "groups": body.get("groups", [USERS_GROUP]),
+        "notebook": body.get("notebook", ""),
+    }
+    for name in ("title", "description", "domain"):
+        if not isinstance(fields[name], str):
+            raise web.HTTPError(400, f"{name} must be a string")
+    groups = fields["groups"]
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise web.HTTPError(400, 'groups must be a list of group names, e.g. ["dt-users"]')
+    if not isinstance(fields["notebook"], dict | str):
+        raise web.HTTPError(400, "notebook must be a Jupyter notebook (JSON)")
+    return fields
 
 
 def hub_groups(api_url: str, token: str):
@@ -348,14 +374,18 @@ async def serve() -> None:
         },
         pool_size=settings.dashboards.pool_size,
     )
+    # every open dashboard page is a request to Voila: tornado's default of 10 at once would
+    # queue the eleventh viewer behind the first ten
+    AsyncHTTPClient.configure(None, max_clients=200)
     voila.start()
-    app = make_app(registry, prefix, known_groups, voila)
-    host, port = service_address()
-    app.listen(port, host)
-    log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
-    stop = stop_event()
-    await stop.wait()
-    voila.stop()
+    try:
+        app = make_app(registry, prefix, known_groups, voila)
+        host, port = service_address()
+        app.listen(port, host)
+        log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
+        await stop_event().wait()
+    finally:  # Voila and its kernels end with the service
+        voila.stop()
 
 
 def main() -> None:

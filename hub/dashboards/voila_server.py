@@ -79,7 +79,9 @@ class VoilaServer:
             f"--port={self.port}",
             "--Voila.port_retries=0",
             f"--Voila.base_url={self.base_url}",
-            f"--Voila.token={self.token}",
+            # the token is read from a 0600 file (JUPYTER_TOKEN_FILE): a command line is
+            # readable by every local account
+            "--Voila.auto_token=True",
             f"--preheat_kernel={self.pool_size > 0}",
             f"--pool_size={self.pool_size}",
             f"--VoilaKernelManager.preheat_denylist={older!r}",
@@ -94,12 +96,16 @@ class VoilaServer:
         ]
 
     def start(self) -> None:
+        token_file = self.registry.folder / "voila-token"
+        descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(self.token)
         environment = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
-        environment.update(self.environment)
-        log = open(self.registry.folder / "voila.log", "ab")
-        self.process = subprocess.Popen(
-            self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
+        environment.update(self.environment, JUPYTER_TOKEN_FILE=str(token_file))
+        with open(self.registry.folder / "voila.log", "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

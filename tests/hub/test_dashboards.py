@@ -93,6 +93,37 @@ def test_bad_publications_are_refused_with_the_reason(author, dt_user):
     assert not_a_developer.status_code == 403
 
 
+def test_malformed_publications_are_400_with_a_sentence(author):
+    url = "/services/dashboards/api/dashboards/river-bad"
+    for body, reason in (
+        ([1, 2], "JSON object"),
+        ({"title": 5, "notebook": notebook()}, "title must be a string"),
+        ({"title": "x", "notebook": notebook(), "groups": [["a"]]}, "groups must be a list"),
+    ):
+        answer = author.api("PUT", url, json=body)
+        assert answer.status_code == 400 and reason in answer.json()["message"]
+
+
+def test_the_service_and_the_dashboard_kernels_run_as_their_own_account(platform, dt_user):
+    from tests.hub.platform import processes_of_instance
+
+    dt_user.session.get(platform.url + "/services/dashboards/d/flood/", timeout=60)
+    processes = {
+        process: " ".join(process.cmdline()) for process in processes_of_instance(platform.instance)
+    }
+    home = str(platform.state / "dashboards")
+    service = [p for p, line in processes.items() if "hub.dashboards.service" in line]
+    voila = [p for p, line in processes.items() if "bin/voila" in line]
+    kernels = [
+        p
+        for p, line in processes.items()
+        if "ipykernel" in line and p.environ().get("HOME") == home
+    ]
+    assert service and voila and kernels
+    # published code runs neither as root (the hub) nor as the account of user servers
+    assert {p.username() for p in service + voila + kernels} == {"dte-dashboards"}
+
+
 def test_changes_need_a_token_not_just_a_cookie(platform, author):
     # a page elsewhere could make a browser send the cookie; it cannot add the header
     forged = author.session.put(
@@ -182,3 +213,6 @@ def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform
     assert old.status_code == 302 and old.headers["Location"].endswith("/river-private/v2.ipynb")
     anonymous = requests.get(voila + "voila/render/flood/v1.ipynb", timeout=30)
     assert anonymous.url.startswith(platform.url + "/hub/login")
+    # jupyter_server would take a ?token= over the service's own credentials
+    tokened = dt_user.session.get(voila + "voila/render/flood/v1.ipynb?token=x", timeout=30)
+    assert tokened.status_code == 400

@@ -101,4 +101,15 @@ def test_voila_preheats_current_versions_only_and_keeps_its_guards(registry):
         "--template=dte",
     ):
         assert guard in command
-    assert any(part.startswith("--Voila.token=") and len(part) > 30 for part in command)
+    # the token travels in a private file (JUPYTER_TOKEN_FILE), never on the command line
+    server = VoilaServer(registry, 9999, "/services/dashboards/")
+    assert "--Voila.auto_token=True" in server.command()
+    assert not any(server.token in part for part in server.command())
+
+
+def test_a_number_is_never_reused_after_an_unpublish(registry):
+    first = publish(registry)
+    registry.unpublish("river")
+    again = publish(registry, content=notebook("print('new')"))
+    assert again.version == first.version + 1
+    assert "new" in registry.notebook_path(again).read_text()

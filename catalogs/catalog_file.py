@@ -35,12 +35,12 @@ class PlatformCatalog(Catalog):
         entry = self.entries.get(name)
         if entry is None:
             return super().__getitem__(item)
-        key = (name, repr(sorted(self._up_overrides.items())))
+        # parameter values are fixed per catalog (``__call__`` makes a new one): the name is key
         readers = self.__dict__.setdefault("_readers", {})
-        kept = readers.get(key)
+        kept = readers.get(name)
         # the entry object itself is kept and compared: an id could be reused after a change
         if kept is None or kept[0] is not entry:
-            kept = readers[key] = (entry, super().__getitem__(item))
+            kept = readers[name] = (entry, super().__getitem__(item))
         return kept[1]
 
     def __call__(self, **parameters):

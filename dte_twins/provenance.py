@@ -129,10 +129,14 @@ class RunRegistry:
         with self._connect() as db:
             db.execute(_SCHEMA)
 
+    @staticmethod
+    def default_path() -> Path:
+        """``$DTE_RUN_REGISTRY`` if set, else ``~/.dte/runs.sqlite``."""
+        return Path(os.environ.get("DTE_RUN_REGISTRY") or Path.home() / ".dte" / "runs.sqlite")
+
     @classmethod
     def default(cls) -> RunRegistry:
-        """``$DTE_RUN_REGISTRY`` if set, else ``~/.dte/runs.sqlite``."""
-        return cls(os.environ.get("DTE_RUN_REGISTRY") or Path.home() / ".dte" / "runs.sqlite")
+        return cls(cls.default_path())
 
     @contextlib.contextmanager
     def _connect(self):

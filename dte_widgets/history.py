@@ -74,9 +74,9 @@ class RunHistory(widgets.VBox):
             **kwargs,
         )
         self.add_class("dte-run-history")
+        if twin is not None:  # chosen before the first reading, so the table is drawn once
+            self._set_filter({_twin_name(twin)}, _twin_name(twin), draw=False)
         self.refresh()
-        if twin is not None:
-            self.show_twin(_twin_name(twin))
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -192,7 +192,7 @@ class RunHistory(widgets.VBox):
         self.twin_filter.observe(self._on_filter, "value")
         self.picker.observe(self._on_pick, "value")
 
-    def _set_filter(self, twins: set[str], value: str) -> None:
+    def _set_filter(self, twins: set[str], value: str, draw: bool = True) -> None:
         names = sorted(twins - {ALL_TWINS})
         self._filtering = True  # new options empty the Dropdown for a moment: not a choice
         try:
@@ -200,7 +200,8 @@ class RunHistory(widgets.VBox):
             self.twin_filter.value = value
         finally:
             self._filtering = False
-        self._show_runs()
+        if draw:
+            self._show_runs()
 
     def _on_filter(self, change) -> None:
         if not self._filtering:
@@ -297,7 +298,7 @@ def _open_registry(source) -> RunRegistry:
 
 def _registry_path(source) -> str:
     if source is None:
-        return os.environ.get("DTE_RUN_REGISTRY") or str(Path.home() / ".dte" / "runs.sqlite")
+        return str(RunRegistry.default_path())
     return str(getattr(source, "path", source))
 
 

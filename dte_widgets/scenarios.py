@@ -56,7 +56,6 @@ class ScenarioRunner(widgets.VBox):
         self.twin, self.form, self.client = twin, form, client
         self.result = None
         self.error = ""
-        self._on_ui_thread = ui_thread_runner()
         self._callbacks: list[Callable] = []
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -254,14 +253,12 @@ def ui_thread_runner() -> Callable[[Callable[[], None]], None]:
     the document's lock never reach the page (measured: the views of a run stayed blank), so
     the work is handed to the session's event loop.
     """
-    import sys
+    from dte_widgets.panel_app import served_by_panel
 
-    if "panel" in sys.modules:
+    if served_by_panel():
         from panel.io.state import state
 
-        document = state.curdoc
-        if document is not None and document.session_context is not None:
-            return document.add_next_tick_callback
+        return state.curdoc.add_next_tick_callback
     return lambda work: work()
 
 

@@ -33,7 +33,7 @@ from hub.dashboards.publish import publish, unpublish
 from hub.oidc import configure_oidc
 from hub.settings import SettingsError, load_settings
 from hub.state import Runtime, StateError, StateFolder
-from hub.wiring import DASHBOARDS_ACCOUNT, service_account
+from hub.wiring import dashboards_account, service_account
 
 REPO = Path(__file__).resolve().parent.parent
 PROXY = REPO / "hub/proxy/node_modules/.bin/configurable-http-proxy"
@@ -122,16 +122,22 @@ def prepare(settings) -> tuple[StateFolder, bool, Runtime]:
         account = ensure_unix_account(run_as, login_shell=False, system=True)
         # The gateway and the live feeds run as that account and write their state there.
         for service_dir in (state.gateway_dir, state.live_dir, state.catalog_dir):
-            for folder in (service_dir, *service_dir.rglob("*")):
-                os.chown(folder, account.pw_uid, account.pw_gid)
-    if os.geteuid() == 0:
-        account = ensure_unix_account(DASHBOARDS_ACCOUNT, login_shell=False, system=True)
-        for folder in (state.dashboards_dir, *state.dashboards_dir.rglob("*")):
-            os.chown(folder, account.pw_uid, account.pw_gid, follow_symlinks=False)
+            _give_tree(service_dir, account)
+    dashboards = dashboards_account()
+    if dashboards:
+        account = ensure_unix_account(dashboards, login_shell=False, system=True)
+        _give_tree(state.dashboards_dir, account)
         os.chmod(state.dashboards_dir, 0o700)
     runtime = Runtime.allocate()
     state.write_runtime(runtime)
     return state, first_start, runtime
+
+
+def _give_tree(folder: Path, account) -> None:
+    """Make ``account`` own ``folder`` and everything in it. Links are changed, never what
+    they point to: the account may have planted them, and this runs as root."""
+    for path in (folder, *folder.rglob("*")):
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
 
 def _become_subreaper() -> None:

@@ -13,7 +13,7 @@ from hub.landing import DEVELOPERS_GROUP, USERS_GROUP, landing_page
 from hub.settings import load_settings
 from hub.state import StateFolder
 from hub.wiring import (
-    DASHBOARDS_ACCOUNT,
+    dashboards_account,
     dashboards_url,
     gateway_urls,
     live_url,
@@ -212,7 +212,7 @@ dashboards_service = {
     "command": [sys.executable, "-m", "hub.dashboards.service"],
     "cwd": str(state.dashboards_dir),
     "api_token": state.secret("dashboards_token"),
-    "environment": {**service_environment, "DTE_DASHBOARDS_DIR": str(state.dashboards_dir)},
+    "environment": service_environment,
     "oauth_no_confirm": True,
     "oauth_client_allowed_scopes": [
         "access:services!service=dashboards",
@@ -220,8 +220,8 @@ dashboards_service = {
     ],
     "display": False,
 }
-if os.geteuid() == 0:
-    dashboards_service["user"] = DASHBOARDS_ACCOUNT
+if dashboards_account():
+    dashboards_service["user"] = dashboards_account()
 if run_as:
     gateway_server["user"] = run_as
     # It serves every user; no need for it to hold root's powers either.

@@ -2,6 +2,8 @@
 
 from jupyterhub.utils import url_path_join
 
+from hub.wiring import DASHBOARDS_PREFIX
+
 __all__ = ["landing_page", "DEVELOPERS_GROUP", "USERS_GROUP"]
 
 DEVELOPERS_GROUP = "dt-developers"
@@ -18,4 +20,4 @@ def landing_page(handler) -> str:
         return url_path_join(base, "login")
     if user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups):
         return url_path_join(base, "spawn")
-    return url_path_join(handler.base_url, "services/dashboards/")
+    return url_path_join(handler.base_url, DASHBOARDS_PREFIX.lstrip("/"), "")

@@ -238,18 +238,17 @@ _ENVIRONMENT = {
 class Settings:
     """All settings of one platform, grouped as in the TOML file."""
 
-    def __init__(
-        self, hub, auth, servers, compute, source, live=None, catalog=None, dashboards=None
-    ):
-        self.hub: HubSettings = hub
-        self.auth: AuthSettings = auth
-        self.servers: ServerSettings = servers
-        self.compute: ComputeSettings = compute
-        self.live: LiveSettings = live if live is not None else LiveSettings()
-        self.catalog: CatalogSettings = catalog if catalog is not None else CatalogSettings()
-        self.dashboards: DashboardsSettings = (
-            dashboards if dashboards is not None else DashboardsSettings()
-        )
+    hub: HubSettings
+    auth: AuthSettings
+    servers: ServerSettings
+    compute: ComputeSettings
+    live: LiveSettings
+    catalog: CatalogSettings
+    dashboards: DashboardsSettings
+
+    def __init__(self, source: str, **sections: HasTraits):
+        for name in _SECTIONS:
+            setattr(self, name, sections[name])
         self.source: str = source
 
     @property
@@ -260,15 +259,7 @@ class Settings:
     def as_dict(self) -> dict:
         return {
             name: {key: getattr(section, key) for key in section.trait_names(config=True)}
-            for name, section in (
-                ("hub", self.hub),
-                ("auth", self.auth),
-                ("servers", self.servers),
-                ("compute", self.compute),
-                ("live", self.live),
-                ("catalog", self.catalog),
-                ("dashboards", self.dashboards),
-            )
+            for name, section in ((name, getattr(self, name)) for name in _SECTIONS)
         }
 
 

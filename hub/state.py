@@ -26,7 +26,7 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["StateError", "StateFolder", "Runtime", "SECRET_NAMES"]
+__all__ = ["StateError", "StateFolder", "Runtime", "SECRET_NAMES", "free_ports"]
 
 # name -> how to make it. Hex strings keep every consumer happy (JupyterHub wants hex for the
 # cookie secret, the crypt key must be 32 bytes as base64 or hex, tokens are opaque strings).
@@ -66,11 +66,11 @@ class Runtime:
 
     @classmethod
     def allocate(cls) -> Runtime:
-        ports = _free_ports(8)
+        ports = free_ports(8)
         return cls(*ports, instance=secrets.token_hex(8))
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """Ask the kernel for distinct free loopback ports (kept open together so none repeats)."""
     sockets = []
     try:

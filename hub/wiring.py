@@ -21,6 +21,8 @@ __all__ = [
     "GATEWAY_PREFIX",
     "LIVE_PREFIX",
     "DASHBOARDS_ACCOUNT",
+    "DASHBOARDS_PREFIX",
+    "dashboards_account",
 ]
 
 # Where the gateway lives on the public proxy: the route JupyterHub gives the "dask-gateway"
@@ -28,6 +30,7 @@ __all__ = [
 GATEWAY_PREFIX = "/services/dask-gateway"
 # Where the live feeds are served (the route JupyterHub gives the "live" service).
 LIVE_PREFIX = "/services/live"
+DASHBOARDS_PREFIX = "/services/dashboards"
 # The account the dashboards service, Voila and the dashboards' kernels run as when the hub runs
 # as root: published code must run neither as root nor as the account of user servers (which
 # could then rewrite the registry of who may open what).
@@ -68,7 +71,12 @@ def live_url(settings: Settings) -> str:
 
 def dashboards_url(settings: Settings) -> str:
     """The dashboards service as user servers reach it (``dte publish`` in a terminal)."""
-    return f"http://{_connect_ip(settings)}:{settings.hub.port}/services/dashboards/"
+    return f"http://{_connect_ip(settings)}:{settings.hub.port}{DASHBOARDS_PREFIX}/"
+
+
+def dashboards_account() -> str:
+    """The account of the dashboards service when the hub runs as root, else "" (its own)."""
+    return DASHBOARDS_ACCOUNT if os.geteuid() == 0 else ""
 
 
 def service_account(settings: Settings) -> str:

@@ -37,7 +37,6 @@ import logging
 import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
@@ -45,7 +44,12 @@ from tornado.iostream import StreamClosedError
 
 from catalogs.live.archive import Archive, ArchiveError
 from catalogs.live.feeds import FEEDS, Feed
-from hub.service_app import oauth_application_settings, oauth_route, stop_event
+from hub.service_app import (
+    oauth_application_settings,
+    oauth_route,
+    service_address,
+    stop_event,
+)
 
 __all__ = ["FeedPlayer", "make_app", "main"]
 
@@ -348,7 +352,7 @@ def _float_from_env(name: str, default: float) -> float:
 
 async def serve() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
-    address = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+    host, port = service_address()
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/live/")
     tick = _float_from_env("DTE_LIVE_TICK", 1.0)
     if tick <= 0:
@@ -362,11 +366,11 @@ async def serve() -> None:
         raise SystemExit(str(error)) from None
     player = FeedPlayer(archive, tick=tick, keep=keep)
     app = make_app(player, prefix, os.environ["JUPYTERHUB_API_TOKEN"])
-    server = app.listen(address.port, address.hostname)
+    server = app.listen(port, host)
     log.info(
         "Live feeds %s on %s, a tick every %g s, archive %s",
         ", ".join(player.feeds),
-        address.geturl(),
+        f"{host}:{port}",
         tick,
         path,
     )

@@ -59,9 +59,7 @@ class Dashboard:
 
     def visible_to(self, user: dict) -> bool:
         """Whether a hub user (model with ``name``, ``admin``, ``groups``) may open it."""
-        if user.get("admin") or user.get("name") == self.owner:
-            return True
-        return bool(set(user.get("groups") or ()) & set(self.groups))
+        return self.changeable_by(user) or bool(set(user.get("groups") or ()) & set(self.groups))
 
     def changeable_by(self, user: dict) -> bool:
         return bool(user.get("admin")) or user.get("name") == self.owner

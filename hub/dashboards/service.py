@@ -35,10 +35,11 @@ from tornado.httpclient import AsyncHTTPClient
 
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
-from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer, free_port
+from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
 from hub.proxying import ProxyMixin, forwardable
 from hub.service_app import oauth_application_settings, oauth_route, service_address, stop_event
+from hub.state import StateFolder, free_ports
 
 __all__ = ["make_app", "publish_platform_dashboards", "main"]
 
@@ -96,6 +97,10 @@ class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(403)
         return user
 
+    def visible_dashboards(self) -> list:
+        viewer = self.viewer()
+        return [d for d in self.registry.all() if d.visible_to(viewer)]
+
     def dashboard_for_viewer(self, slug: str):
         dashboard = self.registry.get(slug)
         if dashboard is None:
@@ -113,10 +118,12 @@ class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
 class GalleryHandler(DashboardsHandler):
     @web.authenticated
     def get(self):
-        viewer = self.viewer()
-        visible = [d for d in self.registry.all() if d.visible_to(viewer)]
         prefix = self.settings["service_prefix"]
-        self.finish(gallery_page(visible, viewer["name"], prefix, self.hub_auth.hub_prefix))
+        self.finish(
+            gallery_page(
+                self.visible_dashboards(), self.viewer()["name"], prefix, self.hub_auth.hub_prefix
+            )
+        )
 
 
 class DashboardPageHandler(DashboardsHandler):
@@ -205,10 +212,7 @@ class ListHandler(DashboardsHandler):
     api = True
 
     def get(self):
-        viewer = self.viewer()
-        self.finish(
-            {"dashboards": [d.as_json() for d in self.registry.all() if d.visible_to(viewer)]}
-        )
+        self.finish({"dashboards": [d.as_json() for d in self.visible_dashboards()]})
 
 
 class DashboardAPIHandler(DashboardsHandler):
@@ -353,18 +357,18 @@ async def serve() -> None:
 
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
     settings = load_settings()
-    registry = DashboardRegistry(Path(os.environ["DTE_DASHBOARDS_DIR"]))
+    state = StateFolder(settings.state_dir)
+    registry = DashboardRegistry(state.dashboards_dir)
     publish_platform_dashboards(registry, settings.hub.admin)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/dashboards/")
     known_groups = hub_groups(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
-    state = Path(os.environ["DTE_STATE"])
     voila = VoilaServer(
         registry,
-        free_port(),
+        free_ports(1)[0],
         prefix,
         environment={
             # the platform's catalog, a cache and run registry of the service's own
-            "DTE_CATALOG_SHARED": str(state / "catalog"),
+            "DTE_CATALOG_SHARED": str(state.catalog_dir),
             "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
             "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
             "MPLBACKEND": "agg",

@@ -20,24 +20,17 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from hub.dashboards.registry import DashboardRegistry
 
-__all__ = ["VoilaServer", "VIEWER_HEADER", "free_port"]
+__all__ = ["VoilaServer", "VIEWER_HEADER"]
 
 VIEWER_HEADER = "X-DTE-User"
 #: environment variables a dashboard kernel may see (nothing that grants access elsewhere)
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class VoilaServer:

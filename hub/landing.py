@@ -20,4 +20,4 @@ def landing_page(handler) -> str:
         return url_path_join(base, "login")
     if user.admin or any(g.name == DEVELOPERS_GROUP for g in user.groups):
         return url_path_join(base, "spawn")
-    return url_path_join(handler.base_url, DASHBOARDS_PREFIX.lstrip("/"), "")
+    return url_path_join(handler.base_url, DASHBOARDS_PREFIX.lstrip("/")) + "/"

@@ -130,6 +130,9 @@ class CachedData:
         tables too large for memory) or a Dataset (possibly Dask-backed, written chunk by chunk).
         """
         self.folder.parent.mkdir(parents=True, exist_ok=True)
+        # a copy there now is being replaced (damaged, or a forced rebuild); one that appears
+        # while we build is another process's build of the same data
+        replacing = self.folder.exists()
         staging = self.folder.parent / f".{self.size}.building-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
@@ -142,8 +145,12 @@ class CachedData:
             manifest = {"entry": self.entry, "size": self.size, **metadata}
             manifest["files"] = _file_sizes(staging)
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
-            if self.folder.exists():  # a corrupt copy being replaced
-                shutil.rmtree(self.folder)
+            if self.folder.exists():
+                if not replacing and self.exists():
+                    # Another process finished first (two dashboards' kernels starting at once,
+                    # measured): its copy is as good as ours and may be open already.
+                    return
+                self._move_aside()
             try:
                 staging.rename(self.folder)
             except OSError:
@@ -151,6 +158,16 @@ class CachedData:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _move_aside(self) -> None:
+        """Take the current copy out of place in one step, then delete it: two processes
+        replacing it at once never delete the same files (one rename wins)."""
+        aside = self.folder.parent / f".{self.size}.replaced-{uuid.uuid4().hex}"
+        try:
+            self.folder.rename(aside)
+        except FileNotFoundError:  # another process moved it first
+            return
+        shutil.rmtree(aside, ignore_errors=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

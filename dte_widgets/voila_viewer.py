@@ -14,6 +14,9 @@ import os
 
 __all__ = ["attribute_runs_to_viewer"]
 
+#: tries to reach Voila for the request of a preheated kernel
+CONNECT_ATTEMPTS = 5
+
 
 def attribute_runs_to_viewer() -> str:
     """Record this kernel's runs under the dashboard viewer's name; the name ("" if none)."""
@@ -21,10 +24,15 @@ def attribute_runs_to_viewer() -> str:
         return ""  # JupyterLab, panel serve, nbval: the runs are the notebook owner's
     # A kernel Voila started for this request has the request in its environment already;
     # waiting for one there would block the page until Voila gives up (measured: 300 s).
-    if "HTTP_X_DTE_USER" not in os.environ and os.environ.get("VOILA_PREHEAT") == "True":
+    if os.environ.get("VOILA_PREHEAT") == "True":
         from voila.utils import wait_for_request
 
-        wait_for_request()
+        # Voila gives up connecting after 5 s, and a preheating machine can be that busy:
+        # without a retry, the viewer's runs would be recorded as the service account's.
+        for _ in range(CONNECT_ATTEMPTS):
+            if "HTTP_X_DTE_USER" in os.environ:
+                break
+            wait_for_request()
     viewer = os.environ.get("HTTP_X_DTE_USER", "")
     if viewer:
         os.environ["DTE_RUN_USER"] = viewer

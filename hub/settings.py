@@ -21,6 +21,7 @@ from pathlib import Path
 
 from traitlets import (
     Bool,
+    Dict,
     Enum,
     Float,
     HasTraits,
@@ -210,11 +211,33 @@ class DashboardsSettings(HasTraits):
         "kernel holds about 160 MB.",
     )
 
+    pools = Dict(
+        value_trait=Integer(),
+        default_value={},
+        config=True,
+        help="Preheated kernels of particular dashboards, by name, instead of pool_size: "
+        "{ flood = 20 } for a dashboard 20 people open at once (a class, a demonstration).",
+    )
+
     @validate("pool_size")
     def _check_pool(self, proposal):
-        if not 0 <= proposal.value <= 64:
-            raise TraitError(f"pool_size must be from 0 to 64, got {proposal.value}")
+        _check_pool_size("pool_size", proposal.value)
         return proposal.value
+
+    @validate("pools")
+    def _check_pools(self, proposal):
+        from hub.dashboards.registry import SLUG
+
+        for name, size in proposal.value.items():
+            if not SLUG.match(name):
+                raise TraitError(f"pools: {name!r} is not a dashboard name (like 'flood')")
+            _check_pool_size(f"pools.{name}", size)
+        return proposal.value
+
+
+def _check_pool_size(name: str, size: int) -> None:
+    if not 0 <= size <= 64:
+        raise TraitError(f"{name} must be from 0 to 64 kernels, got {size}")
 
 
 _SECTIONS: dict[str, type[HasTraits]] = {

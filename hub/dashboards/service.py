@@ -12,7 +12,9 @@ Routes, under ``/services/dashboards/``:
 - ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
   ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
   admin may republish;
-- ``DELETE /api/dashboards/<name>``: unpublish (the owner or an admin).
+- ``DELETE /api/dashboards/<name>``: unpublish (the owner or an admin);
+- ``GET /api/dashboards/<name>/errors``: the tracebacks viewers were spared, newest first (the
+  owner or an admin).
 
 Who the caller is and which groups they are in comes from the hub: browsers log in through hub
 OAuth, scripts send a hub token (``dte publish``). The OAuth client may only read the viewer's
@@ -33,6 +35,7 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web, websocket
 from tornado.httpclient import AsyncHTTPClient
 
+from hub.dashboards import error_journal
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
@@ -208,6 +211,26 @@ class _Redirect(Exception):
         self.location = location
 
 
+class ErrorsHandler(DashboardsHandler):
+    """The errors a dashboard's viewers ran into, with tracebacks: for its owner and admins."""
+
+    api = True
+
+    def get(self, slug):
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.changeable_by(self.viewer()):
+            raise web.HTTPError(403, f"only the owner of {slug!r} or an admin reads its errors")
+        self.finish(
+            {
+                "errors": error_journal.recent(
+                    error_journal.journal_folder(self.registry.folder), slug
+                )
+            }
+        )
+
+
 class ListHandler(DashboardsHandler):
     api = True
 
@@ -257,6 +280,7 @@ class DashboardAPIHandler(DashboardsHandler):
         if not dashboard.changeable_by(viewer):
             raise web.HTTPError(403, f"only {dashboard.owner} or an admin may unpublish {slug!r}")
         self.registry.unpublish(slug)
+        error_journal.forget(error_journal.journal_folder(self.registry.folder), slug)
         log.info("%s unpublished %s", viewer["name"], slug)
         self.set_status(204)
         self.finish()
@@ -312,6 +336,7 @@ def make_app(
         (prefix, GalleryHandler, arguments),
         (prefix + r"d/([a-z][a-z0-9-]*)/?", DashboardPageHandler, arguments),
         (prefix + r"api/dashboards/?", ListHandler, arguments),
+        (prefix + r"api/dashboards/([^/]+)/errors/?", ErrorsHandler, arguments),
         (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
     ]
     if voila is not None:
@@ -377,6 +402,7 @@ async def serve() -> None:
             "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
         },
         pool_size=settings.dashboards.pool_size,
+        pools=settings.dashboards.pools,
     )
     # every open dashboard page is a request to Voila: tornado's default of 10 at once would
     # queue the eleventh viewer behind the first ten

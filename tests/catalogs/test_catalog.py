@@ -125,6 +125,34 @@ def test_an_interrupted_build_leaves_nothing_behind(tmp_path):
     assert not any(p.name.startswith(".") for p in (tmp_path / "broken").iterdir())
 
 
+def _one_row(value: float) -> pd.DataFrame:
+    return pd.DataFrame({"a": [value]}, index=pd.DatetimeIndex(["2020-01-01"], name="time"))
+
+
+def test_two_processes_building_at_once_keep_the_copy_that_came_first(tmp_path):
+    ours = CachedData("race", "default", "parquet", root=tmp_path)
+    theirs = CachedData("race", "default", "parquet", root=tmp_path)
+
+    def produce_while_the_other_finishes():
+        theirs.write(lambda: _one_row(2.0), {})  # the other kernel is faster
+        reader = theirs.open(lazy=False)  # and starts reading its copy
+        assert reader["a"].tolist() == [2.0]
+        return _one_row(1.0)
+
+    ours.write(produce_while_the_other_finishes, {})
+    assert ours.open(lazy=False)["a"].tolist() == [2.0]
+    assert sorted(p.name for p in (tmp_path / "race").iterdir()) == ["default"]
+
+
+def test_a_damaged_copy_is_replaced_by_a_rebuild(tmp_path):
+    target = CachedData("damaged", "default", "parquet", root=tmp_path)
+    target.write(lambda: _one_row(1.0), {})
+    (target.folder / MANIFEST).write_text("{not json")
+    target.write(lambda: _one_row(3.0), {})
+    assert target.open(lazy=False)["a"].tolist() == [3.0]
+    assert sorted(p.name for p in (tmp_path / "damaged").iterdir()) == ["default"]
+
+
 def test_a_cache_without_its_manifest_is_incomplete():
     build_entry("nile_flow")
     folder = cached(ENTRIES["nile_flow"]).folder

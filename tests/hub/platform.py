@@ -151,8 +151,16 @@ def _to_toml(settings: dict) -> str:
     for section, values in settings.items():
         lines.append(f"[{section}]")
         for key, value in values.items():
-            lines.append(f"{key} = {json.dumps(value)}")
+            lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, dict):  # an inline table; JSON strings are valid TOML keys and values
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    return json.dumps(value)
 
 
 class HubUser:

@@ -113,3 +113,24 @@ def test_half_configured_oidc_is_refused_before_start(tmp_path):
     result = run_dte(tmp_path, {})
     assert result.returncode == 2 and "auth.oidc_authorize_url" in result.stderr
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("pools", "reason"),
+    [
+        ('{ flood = 200 }', "pools.flood must be from 0 to 64 kernels, got 200"),
+        ('{ "Flood Demo" = 2 }', "'Flood Demo' is not a dashboard name"),
+        ('{ flood = "many" }', "dashboards.pools"),
+    ],
+)
+def test_bad_dashboard_pools_are_refused(tmp_path, pools, reason):
+    (tmp_path / "dte.toml").write_text(f"[dashboards]\npools = {pools}\n")
+    result = run_dte(tmp_path, {})
+    assert result.returncode == 2 and reason in result.stderr, result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_dashboard_pools_are_read_from_the_settings_file(tmp_path, monkeypatch):
+    (tmp_path / "dte.toml").write_text("[dashboards]\npools = { flood = 20, drought = 0 }\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).dashboards.pools == {"flood": 20, "drought": 0}

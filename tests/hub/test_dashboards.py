@@ -216,3 +216,29 @@ def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform
     # jupyter_server would take a ?token= over the service's own credentials
     tokened = dt_user.session.get(voila + "voila/render/flood/v1.ipynb?token=x", timeout=30)
     assert tokened.status_code == 400
+
+
+def test_viewers_never_see_a_traceback_and_the_owner_reads_it(platform, author, dt_user, admin):
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_code_cell("print('before the failure')"),
+        nbformat.v4.new_code_cell("raise ValueError('gauge 7 sent no data')"),
+    ]
+    body = {"title": "Broken", "notebook": book, "groups": ["dt-users"]}
+    assert author.api("PUT", "/services/dashboards/api/dashboards/broken", json=body).ok
+    page = dt_user.session.get(platform.url + "/services/dashboards/d/broken/", timeout=120)
+    assert page.status_code == 200 and "before the failure" in page.text
+    assert "gauge 7" not in page.text and "ValueError" not in page.text
+
+    errors = "/services/dashboards/api/dashboards/broken/errors"
+    journal = author.api("GET", errors).json()["errors"]
+    assert journal[0]["error"] == "ValueError: gauge 7 sent no data"
+    assert journal[0]["viewer"] == dt_user.name
+    assert "raise ValueError" in journal[0]["traceback"]
+    assert dt_user.session.get(platform.url + errors, timeout=30).status_code == 403
+    assert admin.api("GET", errors).status_code == 200
+
+    # unpublished, the journal goes with it: whoever publishes the name next starts clean
+    assert author.api("DELETE", "/services/dashboards/api/dashboards/broken").status_code == 204
+    assert author.api("PUT", "/services/dashboards/api/dashboards/broken", json=body).ok
+    assert author.api("GET", errors).json()["errors"] == []

@@ -91,7 +91,6 @@ def test_voila_preheats_current_versions_only_and_keeps_its_guards(registry):
     publish(registry)
     publish(registry)  # v2 is current, v1 stays for open sessions
     command = VoilaServer(registry, 9999, "/services/dashboards/", pool_size=3).command()
-    assert "--pool_size=3" in command and "--preheat_kernel=True" in command
     assert "--VoilaKernelManager.preheat_denylist=['river/v1.ipynb']" in command
     for guard in (
         "--Voila.ip=127.0.0.1",
@@ -113,3 +112,38 @@ def test_a_number_is_never_reused_after_an_unpublish(registry):
     again = publish(registry, content=notebook("print('new')"))
     assert again.version == first.version + 1
     assert "new" in registry.notebook_path(again).read_text()
+
+
+def test_voila_fills_each_dashboards_own_pool(registry, tmp_path):
+    """The operator's per-dashboard pools reach a real Voila: two kernels wait for the river
+    dashboard, none for the lake (pool_size 0), and none for the river's old version."""
+    import time
+
+    from hub.dashboards.voila_server import VoilaServer
+    from tests.hub.platform import free_port
+
+    publish(registry)
+    publish(registry)
+    publish(registry, slug="lake")
+    server = VoilaServer(
+        registry,
+        free_port(),
+        "/services/dashboards/",
+        pool_size=0,
+        pools={"river": 2},
+        environment={"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+    )
+    server.start()
+    log = registry.folder / "voila.log"
+    try:
+        deadline = time.monotonic() + 90
+        while "Kernel pool of river/v2.ipynb is filled with 2" not in log.read_text():
+            assert server.process.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.5)
+        time.sleep(2)  # any other pool would be filling by now
+        text = log.read_text()
+        assert text.count("Kernel started") == 2
+        assert "lake/v1.ipynb is filled" not in text and "river/v1.ipynb is filled" not in text
+    finally:
+        server.stop()

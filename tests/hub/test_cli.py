@@ -118,7 +118,7 @@ def test_half_configured_oidc_is_refused_before_start(tmp_path):
 @pytest.mark.parametrize(
     ("pools", "reason"),
     [
-        ('{ flood = 200 }', "pools.flood must be from 0 to 64 kernels, got 200"),
+        ("{ flood = 200 }", "pools.flood must be from 0 to 64 kernels, got 200"),
         ('{ "Flood Demo" = 2 }', "'Flood Demo' is not a dashboard name"),
         ('{ flood = "many" }', "dashboards.pools"),
     ],

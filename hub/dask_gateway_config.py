@@ -12,7 +12,7 @@ from dask_gateway_server.options import Float, Integer, Options
 
 from hub.settings import load_settings
 from hub.state import StateFolder
-from hub.wiring import GATEWAY_PREFIX
+from hub.wiring import DASHBOARDS_COMPUTE_USER, GATEWAY_PREFIX
 
 c = get_config()  # noqa: F821 (provided by dask-gateway-server when it loads this file)
 
@@ -58,7 +58,25 @@ c.ClusterConfig.cluster_max_memory = f"{compute.cluster_max_memory}G"
 
 
 def cluster_options_handler(options, user):
-    """Turn the user's choices into cluster config; the limits above still bound the total."""
+    """Turn the user's choices into cluster config; the limits above still bound the total.
+
+    A dashboard viewer's cluster (made by the dashboards' kernels, as the hub service
+    ``dashboards-compute``) is held to the viewer's limits whatever the dashboard's code asks:
+    one core and the default memory per worker, at most ``[dashboards] viewer_max_workers``.
+    """
+    if user.name == DASHBOARDS_COMPUTE_USER:
+        viewer_workers = settings.dashboards.viewer_max_workers
+        return {
+            "worker_cores": 1,
+            "worker_threads": 1,
+            "worker_memory": f"{compute.worker_memory}G",
+            "cluster_max_workers": viewer_workers,
+            "cluster_max_cores": float(viewer_workers),
+            "environment": {
+                **CLUSTER_ENVIRONMENT,
+                "DTE_INITIAL_WORKERS": str(min(options.workers, viewer_workers)),
+            },
+        }
     return {
         "worker_cores": options.worker_cores,
         "worker_threads": options.worker_cores,

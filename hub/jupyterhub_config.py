@@ -99,6 +99,13 @@ c.JupyterHub.load_roles = [
         "services": ["dashboards"],
         "scopes": ["list:groups", "read:groups:name"],
     },
+    # The dashboards' kernels start Dask clusters for their viewers, and may do nothing else
+    # with this token (see hub/dashboards/compute.py for whose clusters these are and why).
+    {
+        "name": "dashboards-compute",
+        "services": ["dashboards-compute"],
+        "scopes": ["access:services!service=dask-gateway"],
+    },
     # DT developers: JupyterLab and compute.
     {
         "name": "dt-developer",
@@ -212,7 +219,14 @@ dashboards_service = {
     "command": [sys.executable, "-m", "hub.dashboards.service"],
     "cwd": str(state.dashboards_dir),
     "api_token": state.secret("dashboards_token"),
-    "environment": service_environment,
+    "environment": {
+        **service_environment,
+        "DASK_GATEWAY__ADDRESS": urls.address,
+        "DASK_GATEWAY__PUBLIC_ADDRESS": urls.public_address,
+        "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
+        # handed to the dashboards' kernels (the service's own account may not read secrets/)
+        "DTE_DASHBOARDS_COMPUTE_TOKEN": state.secret("dashboards_compute_token"),
+    },
     "oauth_no_confirm": True,
     "oauth_client_allowed_scopes": [
         "access:services!service=dashboards",
@@ -243,6 +257,8 @@ c.JupyterHub.services = [
     gateway_server,
     live_service,
     dashboards_service,
+    # an identity without a process: the dashboards' kernels use its token at the gateway
+    {"name": "dashboards-compute", "api_token": state.secret("dashboards_compute_token")},
 ]
 if settings.servers.idle_timeout > 0:
     c.JupyterHub.services.append(

@@ -219,6 +219,18 @@ class DashboardsSettings(HasTraits):
         "{ flood = 20 } for a dashboard 20 people open at once (a class, a demonstration).",
     )
 
+    viewer_max_workers = Integer(
+        2,
+        config=True,
+        help="Most Dask workers (one core each) in the cluster of one dashboard viewer.",
+    )
+
+    @validate("viewer_max_workers")
+    def _check_viewer_workers(self, proposal):
+        if not 1 <= proposal.value <= 64:
+            raise TraitError(f"viewer_max_workers must be from 1 to 64, got {proposal.value}")
+        return proposal.value
+
     @validate("pool_size")
     def _check_pool(self, proposal):
         _check_pool_size("pool_size", proposal.value)

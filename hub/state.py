@@ -40,6 +40,8 @@ SECRET_NAMES = {
     "culler_token": lambda: secrets.token_hex(32),
     "live_token": lambda: secrets.token_hex(32),
     "dashboards_token": lambda: secrets.token_hex(32),
+    # the dashboards' kernels: Dask clusters at the gateway and nothing else
+    "dashboards_compute_token": lambda: secrets.token_hex(32),
     # dask-gateway encrypts cluster credentials in its database with a Fernet key
     "gateway_db_key": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "admin_password": lambda: secrets.token_urlsafe(12),

@@ -31,6 +31,8 @@ GATEWAY_PREFIX = "/services/dask-gateway"
 # Where the live feeds are served (the route JupyterHub gives the "live" service).
 LIVE_PREFIX = "/services/live"
 DASHBOARDS_PREFIX = "/services/dashboards"
+#: who the dashboards' kernels are at the gateway (a hub service, as dask-gateway names it)
+DASHBOARDS_COMPUTE_USER = "service:dashboards-compute"
 # The account the dashboards service, Voila and the dashboards' kernels run as when the hub runs
 # as root: published code must run neither as root nor as the account of user servers (which
 # could then rewrite the registry of who may open what).

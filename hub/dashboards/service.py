@@ -36,6 +36,7 @@ from tornado import web, websocket
 from tornado.httpclient import AsyncHTTPClient
 
 from hub.dashboards import error_journal
+from hub.dashboards.compute import compute_environment
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
@@ -397,6 +398,8 @@ async def serve() -> None:
             "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
             "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
             "MPLBACKEND": "agg",
+            # ensembles run on a gateway cluster per viewer session (hub/dashboards/compute.py)
+            **compute_environment(),
             # the service account may have no home of its own
             "HOME": str(registry.folder),
             "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),

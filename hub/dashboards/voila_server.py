@@ -8,7 +8,8 @@ token, which the service adds after checking the viewer's hub login and groups.
 - Preheating: a pool of kernels per current dashboard version, filled at start. Dashboards
   published later (new versions are new paths) are served by a kernel started on demand until
   the service restarts; sessions on an old version keep their kernel.
-- Security: the kernels run with a clean environment (no hub or service tokens); Voila's own
+- Security: the kernels run with a clean environment (no token of the hub or the service; only
+  the ``dashboards-compute`` token, which reaches the gateway and nothing else); Voila's own
   message allowlist keeps browsers from executing code; tracebacks are hidden from viewers and
   kept for the dashboard's owner (``error_journal``); templates and themes cannot be switched
   by the URL; notebooks and Python files are never served as files.

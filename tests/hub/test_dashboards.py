@@ -242,3 +242,31 @@ def test_viewers_never_see_a_traceback_and_the_owner_reads_it(platform, author, 
     assert author.api("DELETE", "/services/dashboards/api/dashboards/broken").status_code == 204
     assert author.api("PUT", "/services/dashboards/api/dashboards/broken", json=body).ok
     assert author.api("GET", errors).json()["errors"] == []
+
+
+def test_a_dashboards_ensembles_run_on_a_gateway_cluster_held_to_viewer_limits(
+    platform, author, dt_user
+):
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_code_cell(
+            "import warnings\n"
+            "from dte_twins.compute import find_client\n"
+            "client = find_client()\n"
+            "print('cluster:', type(client.cluster).__name__)\n"
+            "print('answer:', client.submit(lambda: 6 * 7).result())\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            "    client.cluster.scale(50)\n"
+            "print('scaled:', [str(w.message) for w in caught])\n"
+            "print('same cluster again:', find_client().cluster is client.cluster)\n"
+        )
+    ]
+    body = {"title": "Compute", "notebook": book, "groups": ["dt-users"]}
+    assert author.api("PUT", "/services/dashboards/api/dashboards/compute", json=body).ok
+    page = dt_user.session.get(platform.url + "/services/dashboards/d/compute/", timeout=180)
+    assert page.status_code == 200
+    assert "cluster: GatewayCluster" in page.text  # not a local cluster in the kernel
+    assert "answer: 42" in page.text
+    assert "limit of 2 workers" in page.text  # [dashboards] viewer_max_workers
+    assert "same cluster again: True" in page.text

@@ -62,8 +62,9 @@ def record(folder: Path, dashboard: str, error_type, error, trace) -> None:
     }
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dashboard}.jsonl"
-    line = (json.dumps(entry) + "\n").encode()
-    # one write on an O_APPEND file: lines of kernels writing at once do not interleave
+    # Each entry starts a line of its own, so one cut short (a full disk) spoils only itself;
+    # one write on an O_APPEND file: entries of kernels writing at once do not interleave.
+    line = ("\n" + json.dumps(entry)).encode()
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(descriptor, line)
@@ -87,6 +88,8 @@ def recent(folder: Path, dashboard: str, limit: int = 50) -> list[dict]:
         return []
     entries = []
     for line in reversed(path.read_text().splitlines()):
+        if not line:
+            continue
         try:
             entries.append(json.loads(line))
         except ValueError:  # a line cut by a full disk: skip it, keep the rest

@@ -33,11 +33,11 @@ from hub.dashboards.registry import DashboardRegistry
 __all__ = ["VoilaServer", "VIEWER_HEADER"]
 
 VIEWER_HEADER = "X-DTE-User"
-#: environment variables a dashboard kernel may see (nothing that grants access elsewhere)
 #: how long a cell's outputs may trail its reply when the machine is busy
 IOPUB_TIMEOUT_S = 120
 #: seconds between a pool kernel being taken and its replacement starting
 REFILL_DELAY_S = 5
+#: environment variables a dashboard kernel may see (nothing that grants access elsewhere)
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
 
 

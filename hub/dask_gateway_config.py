@@ -71,7 +71,8 @@ def cluster_options_handler(options, user):
             "worker_threads": 1,
             "worker_memory": f"{compute.worker_memory}G",
             "cluster_max_workers": viewer_workers,
-            "cluster_max_cores": float(viewer_workers),
+            # the gateway counts the scheduler's core (ClusterConfig.scheduler_cores, 1) too
+            "cluster_max_cores": viewer_workers + 1.0,
             "environment": {
                 **CLUSTER_ENVIRONMENT,
                 "DTE_INITIAL_WORKERS": str(min(options.workers, viewer_workers)),

@@ -268,5 +268,6 @@ def test_a_dashboards_ensembles_run_on_a_gateway_cluster_held_to_viewer_limits(
     assert page.status_code == 200
     assert "cluster: GatewayCluster" in page.text  # not a local cluster in the kernel
     assert "answer: 42" in page.text
-    assert "limit of 2 workers" in page.text  # [dashboards] viewer_max_workers
+    scaled = page.text[page.text.index("scaled:") :][:400]
+    assert "limit of 2 workers" in scaled, scaled  # [dashboards] viewer_max_workers
     assert "same cluster again: True" in page.text

@@ -153,10 +153,7 @@ c.Spawner.args = ["--MappingKernelManager.default_kernel_name=dte"]
 c.Spawner.gateway_api_url = urls.internal_api
 c.Spawner.stop_clusters_with_server = settings.compute.stop_with_server
 c.Spawner.environment = {
-    "DASK_GATEWAY__ADDRESS": urls.address,
-    "DASK_GATEWAY__PUBLIC_ADDRESS": urls.public_address,
-    "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
-    "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+    **urls.client_environment(),
     "DTE_LIVE_URL": live_url(settings),
     "DTE_DASHBOARDS_URL": dashboards_url(settings),
     # read-only to users; what it lacks is built into each user's own cache
@@ -221,9 +218,7 @@ dashboards_service = {
     "api_token": state.secret("dashboards_token"),
     "environment": {
         **service_environment,
-        "DASK_GATEWAY__ADDRESS": urls.address,
-        "DASK_GATEWAY__PUBLIC_ADDRESS": urls.public_address,
-        "DASK_GATEWAY__PROXY_ADDRESS": urls.proxy_address,
+        **urls.client_environment(),
         # handed to the dashboards' kernels (the service's own account may not read secrets/)
         "DTE_DASHBOARDS_COMPUTE_TOKEN": state.secret("dashboards_compute_token"),
     },

@@ -47,6 +47,15 @@ class GatewayURLs:
     internal_api: str  # the gateway proxy's REST API on loopback (the hub's own calls)
     upstream: str  # the gateway proxy's HTTP root on loopback (the front door's target)
 
+    def client_environment(self) -> dict[str, str]:
+        """What ``dask_gateway.Gateway()`` reads to reach this gateway with a hub token."""
+        return {
+            "DASK_GATEWAY__ADDRESS": self.address,
+            "DASK_GATEWAY__PUBLIC_ADDRESS": self.public_address,
+            "DASK_GATEWAY__PROXY_ADDRESS": self.proxy_address,
+            "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+        }
+
 
 def _connect_ip(settings: Settings) -> str:
     ip = settings.hub.ip

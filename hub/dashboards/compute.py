@@ -24,15 +24,9 @@ __all__ = ["compute_environment"]
 def compute_environment() -> dict[str, str]:
     """Environment of the dashboards' kernels for the gateway, from the service's own (set in
     ``jupyterhub_config``); empty without a gateway."""
-    address = os.environ.get("DASK_GATEWAY__ADDRESS")
     token = os.environ.get("DTE_DASHBOARDS_COMPUTE_TOKEN")
-    if not (address and token):
+    if not (os.environ.get("DASK_GATEWAY__ADDRESS") and token):
         return {}
-    return {
-        "DASK_GATEWAY__ADDRESS": address,
-        "DASK_GATEWAY__PUBLIC_ADDRESS": os.environ.get("DASK_GATEWAY__PUBLIC_ADDRESS", ""),
-        "DASK_GATEWAY__PROXY_ADDRESS": os.environ["DASK_GATEWAY__PROXY_ADDRESS"],
-        "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
-        "JUPYTERHUB_API_TOKEN": token,
-        "DTE_CLUSTER_PER_SESSION": "1",
-    }
+    # the gateway's address as jupyterhub_config gave it to the service (GatewayURLs)
+    gateway = {k: v for k, v in os.environ.items() if k.startswith("DASK_GATEWAY__")}
+    return {**gateway, "JUPYTERHUB_API_TOKEN": token, "DTE_CLUSTER_PER_SESSION": "1"}

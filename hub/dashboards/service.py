@@ -118,6 +118,15 @@ class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
             )
         return dashboard
 
+    def dashboard_of_owner(self, slug: str, action: str):
+        """The published dashboard, if the caller owns it or is an admin; 404 or 403 if not."""
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.changeable_by(self.viewer()):
+            raise web.HTTPError(403, f"only {dashboard.owner} or an admin {action}")
+        return dashboard
+
 
 class GalleryHandler(DashboardsHandler):
     @web.authenticated
@@ -218,11 +227,7 @@ class ErrorsHandler(DashboardsHandler):
     api = True
 
     def get(self, slug):
-        dashboard = self.registry.get(slug)
-        if dashboard is None:
-            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
-        if not dashboard.changeable_by(self.viewer()):
-            raise web.HTTPError(403, f"only the owner of {slug!r} or an admin reads its errors")
+        self.dashboard_of_owner(slug, "reads its errors")
         self.finish(
             {
                 "errors": error_journal.recent(
@@ -275,11 +280,7 @@ class DashboardAPIHandler(DashboardsHandler):
 
     def delete(self, slug):
         viewer = self.viewer()
-        dashboard = self.registry.get(slug)
-        if dashboard is None:
-            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
-        if not dashboard.changeable_by(viewer):
-            raise web.HTTPError(403, f"only {dashboard.owner} or an admin may unpublish {slug!r}")
+        self.dashboard_of_owner(slug, f"may unpublish {slug!r}")
         self.registry.unpublish(slug)
         error_journal.forget(error_journal.journal_folder(self.registry.folder), slug)
         log.info("%s unpublished %s", viewer["name"], slug)

@@ -26,6 +26,7 @@ import traitlets
 
 from catalogs.errors import CatalogError, SchemaError
 from catalogs.personal import add_personal_entries, register_dataset
+from catalogs.search import KINDS, matching
 from dte_widgets.catalog_preview import LINE_POINTS as LINE_POINTS
 from dte_widgets.catalog_preview import MAP_CELLS as MAP_CELLS
 from dte_widgets.catalog_preview import (
@@ -52,9 +53,6 @@ from dte_widgets.markup import error_html
 from dte_widgets.plotting import PlotArea
 
 __all__ = ["CatalogBrowser", "KINDS", "MAX_UPLOAD_BYTES", "PREVIEW_ROWS", "UPLOAD_TYPES"]
-
-#: the kind filter's choices
-KINDS = ("all", "tables", "grids", "live feeds", "mine")
 
 
 class CatalogBrowser(widgets.VBox):
@@ -277,11 +275,7 @@ class CatalogBrowser(widgets.VBox):
     def _update_list(self) -> None:
         everything = self._all_metadata()
         words = self.search.value.lower().split()
-        names = [
-            name
-            for name, metadata in everything.items()
-            if _is_kind(metadata, self.kind.value) and _has_words(name, metadata, words)
-        ]
+        names = matching(everything, self.search.value, self.kind.value)
         kept = self.entries.value if self.entries.value in names else None
         self._listing = True  # new options select the first one for a moment: not a choice
         try:
@@ -486,31 +480,6 @@ def _size_text(size: int) -> str:
 
 
 # --- helpers: the list ---------------------------------------------------------------------------
-def _is_kind(metadata: dict, kind: str) -> bool:
-    live = bool(metadata.get("live"))
-    return {
-        "all": True,
-        "tables": metadata.get("kind") == "table" and not live,
-        "grids": metadata.get("kind") == "grid",
-        "live feeds": live,
-        "mine": bool(metadata.get("personal")),
-    }[kind]
-
-
-def _has_words(name: str, metadata: dict, words: list[str]) -> bool:
-    text = " ".join([name, name.replace("_", " "), *_texts(metadata)]).lower()
-    return all(word in text for word in words)
-
-
-def _texts(value) -> list[str]:
-    """Every key and value of (nested) metadata, as text."""
-    if isinstance(value, dict):
-        return [text for key, item in value.items() for text in (str(key), *_texts(item))]
-    if isinstance(value, list | tuple):
-        return [text for item in value for text in _texts(item)]
-    return [str(value)]
-
-
 def _entry_label(name: str, metadata: dict) -> str:
     kind = "live feed" if metadata.get("live") else metadata.get("kind", "entry")
     return f"{name} ({kind}{', mine' if metadata.get('personal') else ''})"

@@ -90,6 +90,17 @@ def test_unknown_entries_and_sizes_are_named():
         read_entry("gauge_network", "giant")
 
 
+def test_the_default_size_comes_from_the_environment(monkeypatch):
+    """Binder sets DTE_CATALOG_SIZE=small: a twin opening the catalog with no size gets small."""
+    monkeypatch.setenv("DTE_CATALOG_SIZE", "small")
+    small = open_catalog(personal=False)["gauge_network"].read()
+    assert small.gauge.nunique() == read_entry("gauge_network", "small").gauge.nunique()
+    assert small.gauge.nunique() < read_entry("gauge_network", "default").gauge.nunique()
+    monkeypatch.setenv("DTE_CATALOG_SIZE", "tiny")
+    with pytest.raises(CatalogError, match="DTE_CATALOG_SIZE='tiny' is not a catalog size"):
+        open_catalog()
+
+
 def test_a_truncated_parquet_file_is_found_and_rebuilt():
     build_entry("gauge_network", "small")
     data_file = cached(ENTRIES["gauge_network"], "small").data_path

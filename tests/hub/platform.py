@@ -269,12 +269,22 @@ class HubUser:
             time.sleep(0.2)
         raise TimeoutError(f"server of {self.name} did not stop")
 
-    def run_code(self, code: str, timeout: float = 120) -> str:
-        """Run code in a new DTE kernel of this user's server; return its stdout, raise on error."""
+    def run_code(self, code: str, timeout: float = 120, notebook: str | None = None) -> str:
+        """Run code in a new DTE kernel of this user's server; return its stdout, raise on error.
+
+        With ``notebook`` (a path in the user's home), the kernel is that notebook's, started
+        as JupyterLab starts one (a session of the notebook, in its folder)."""
         base = f"/user/{self.name}/api"
-        kernel = self.api("POST", f"{base}/kernels", json={"name": "dte"})
+        if notebook is None:
+            kernel = self.api("POST", f"{base}/kernels", json={"name": "dte"})
+        else:
+            kernel = self.api(
+                "POST",
+                f"{base}/sessions",
+                json={"path": notebook, "type": "notebook", "kernel": {"name": "dte"}},
+            )
         kernel.raise_for_status()
-        kernel_id = kernel.json()["id"]
+        kernel_id = kernel.json()["id"] if notebook is None else kernel.json()["kernel"]["id"]
         ws_url = self.url.replace("http://", "ws://") + f"{base}/kernels/{kernel_id}/channels"
         connection = websocket.create_connection(
             ws_url, header=[f"Authorization: token {self.token}"], timeout=timeout
@@ -283,6 +293,8 @@ class HubUser:
             return _execute(connection, code, timeout)
         finally:
             connection.close()
+            if notebook is not None:
+                self.api("DELETE", f"{base}/sessions/{kernel.json()['id']}")
             self.api("DELETE", f"{base}/kernels/{kernel_id}")
 
 

@@ -160,6 +160,43 @@ def test_dte_publish_and_unpublish_from_a_terminal(platform, author, tmp_path):
     assert removed.returncode == 0
 
 
+def test_publishing_a_notebook_of_ones_server_through_the_server_extension(
+    platform, author, dt_user
+):
+    """JupyterLab's publish action: the notebook's path in the author's server, the same
+    service API and rules behind it."""
+    author.start_server()
+    server = f"/user/{author.name}"
+    saved = author.api(
+        "PUT",
+        f"{server}/api/contents/lab_river.ipynb",
+        json={"type": "notebook", "content": notebook()},
+    )
+    assert saved.status_code in (200, 201), saved.text
+    fields = {"path": "lab_river.ipynb", "title": "From the lab", "groups": ["dt-users"]}
+    published = author.api("PUT", f"{server}/dte/api/dashboards/lab-river", json=fields)
+    assert published.status_code == 201, published.text
+    assert published.json()["owner"] == author.name and published.json()["version"] == 1
+    seen = dt_user.api("GET", "/services/dashboards/api/dashboards").json()["dashboards"]
+    assert "From the lab" in {d["title"] for d in seen}
+    # the service's refusals come back unchanged
+    unknown = author.api(
+        "PUT", f"{server}/dte/api/dashboards/lab-river", json={**fields, "groups": ["nobody"]}
+    )
+    assert unknown.status_code == 400 and "no such group: nobody" in unknown.json()["message"]
+    # only the server's own files: nothing outside its root
+    outside = author.api(
+        "PUT", f"{server}/dte/api/dashboards/lab-river", json={**fields, "path": "../x.ipynb"}
+    )
+    assert outside.status_code in (403, 404)
+    listed = author.api("GET", f"{server}/dte/api/dashboards").json()["dashboards"]
+    assert "lab-river" in {d["slug"] for d in listed}
+    assert author.api("DELETE", f"{server}/dte/api/dashboards/lab-river").status_code == 204
+    after = dt_user.api("GET", "/services/dashboards/api/dashboards").json()["dashboards"]
+    assert "lab-river" not in {d["slug"] for d in after}
+    author.stop_server()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("slug", "twin"),

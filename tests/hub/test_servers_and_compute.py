@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 
 from tests.hub.conftest import new_account
@@ -53,6 +54,37 @@ def test_kernel_runs_in_the_users_home_on_the_dte_kernel(platform, alice):
     assert (platform.state / "home" / alice.name / "note.txt").read_text() == "kept"
     # The hub runs as root in CI: user code must not.
     assert uid != "0"
+
+
+REACH_CODE = """
+import json, os
+from catalogs import open_catalog
+from dte_twins.compute import find_client
+catalog = open_catalog()
+flows = catalog["nile_flow"].read()
+client = find_client()
+print(json.dumps({
+    "entries": len(catalog.entries), "rows": len(flows),
+    "shared": os.environ.get("DTE_CATALOG_SHARED"),
+    "auth": os.environ.get("DASK_GATEWAY__AUTH__TYPE"),
+    "cluster": type(client.cluster).__name__, "sum": client.submit(sum, [1, 2]).result(),
+}))
+"""
+
+
+def test_a_notebook_on_the_dte_kernel_reaches_the_catalog_and_the_gateway(
+    platform, alice, alice_cluster
+):
+    """No set-up in the notebook: the kernel spec and the server give it the platform."""
+    notebook = {"type": "notebook", "content": nbformat.v4.new_notebook()}
+    saved = alice.api("PUT", f"/user/{alice.name}/api/contents/reach.ipynb", json=notebook)
+    assert saved.status_code in (200, 201), saved.text
+    out = alice.run_code(REACH_CODE, timeout=180, notebook="reach.ipynb")
+    reached = json.loads(out.strip().splitlines()[-1])
+    assert reached["entries"] >= 10 and reached["rows"] == 100  # the Nile, 1871-1970
+    assert reached["shared"] == str(platform.state / "catalog")
+    assert reached["auth"] == "jupyterhub"
+    assert reached["cluster"] == "GatewayCluster" and reached["sum"] == 3
 
 
 def test_another_user_cannot_reach_a_server(platform, alice, bob):

@@ -1,0 +1,1 @@
+"""Environment twins: flood and drought early warning."""

@@ -1,0 +1,1 @@
+"""Physics twins: gravitational-wave detector noise, calorimeter fast simulation."""

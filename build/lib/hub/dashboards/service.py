@@ -1,0 +1,433 @@
+"""The hub-managed ``dashboards`` service: the gallery and the publishing API.
+
+Routes, under ``/services/dashboards/``:
+
+- ``GET /``: the gallery of the dashboards the viewer may open (hub login required);
+- ``GET /d/<name>/``: a dashboard (a redirect to its current version in Voila); 403 for a viewer
+  outside its groups, 404 if unknown;
+- ``/voila/...``: Voila (``voila_server``), relayed for logged-in viewers: the pages of the
+  dashboards they may open, Voila's static files, and the websockets of their kernels; nothing
+  else of Voila is reachable;
+- ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
+- ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
+  ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
+  admin may republish;
+- ``DELETE /api/dashboards/<name>``: unpublish (the owner or an admin);
+- ``GET /api/dashboards/<name>/errors``: the tracebacks viewers were spared, newest first (the
+  owner or an admin).
+
+Who the caller is and which groups they are in comes from the hub: browsers log in through hub
+OAuth, scripts send a hub token (``dte publish``). The OAuth client may only read the viewer's
+own groups (``read:users:groups!user``); the service's own role may read group names, to refuse
+publishing for a group that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web, websocket
+from tornado.httpclient import AsyncHTTPClient
+
+from hub.dashboards import error_journal
+from hub.dashboards.compute import compute_environment
+from hub.dashboards.gallery import gallery_page
+from hub.dashboards.registry import DashboardRegistry, PublishError
+from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
+from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
+from hub.proxying import ProxyMixin, forwardable
+from hub.service_app import oauth_application_settings, oauth_route, service_address, stop_event
+from hub.state import StateFolder, free_ports
+
+__all__ = ["make_app", "publish_platform_dashboards", "main"]
+
+log = logging.getLogger("dte.dashboards")
+
+REPO = Path(__file__).resolve().parents[2]
+#: the twin notebooks every platform publishes, for DT users and developers
+PLATFORM_DASHBOARDS = {
+    "flood": ("flood.ipynb", "environment"),
+    "drought": ("drought.ipynb", "environment"),
+    "detector-noise": ("detector_noise.ipynb", "physics"),
+    "calorimeter": ("calorimeter.ipynb", "physics"),
+}
+
+
+class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
+    """Common ground: the registry, the caller as the hub knows them, JSON errors for the API."""
+
+    api = False
+
+    def initialize(self, registry: DashboardRegistry, known_groups):
+        self.registry = registry
+        self.known_groups = known_groups
+
+    def get_login_url(self):
+        if self.api or "Authorization" in self.request.headers:
+            raise web.HTTPError(403, "a hub login or a token with access to the dashboards")
+        return super().get_login_url()
+
+    def check_xsrf_cookie(self):
+        # Changes come only through the API with a token in the Authorization header, which a
+        # browser cannot be tricked into sending; cookie-authenticated requests only read.
+        if self.request.method not in ("GET", "HEAD") and not self.request.headers.get(
+            "Authorization"
+        ):
+            raise web.HTTPError(403, "changes need a hub token in the Authorization header")
+
+    def write_error(self, status_code, **kwargs):
+        exception = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(exception, "log_message", None) or self._reason
+        if self.api:
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"status": status_code, "message": message}))
+        else:
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(
+                f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{status_code}</title></head><body><h1>{status_code}</h1>"
+                f"<p>{web.escape.xhtml_escape(message)}</p></body></html>"
+            )
+
+    def viewer(self) -> dict:
+        user = self.current_user
+        if user is None:
+            raise web.HTTPError(403)
+        return user
+
+    def visible_dashboards(self) -> list:
+        viewer = self.viewer()
+        return [d for d in self.registry.all() if d.visible_to(viewer)]
+
+    def dashboard_for_viewer(self, slug: str):
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.visible_to(self.viewer()):
+            # neither its title nor its owner: only that it is not for this viewer
+            raise web.HTTPError(
+                403,
+                f"{self.viewer()['name']} is not in a group that may open this dashboard: ask "
+                "its owner to publish it for your group.",
+            )
+        return dashboard
+
+    def dashboard_of_owner(self, slug: str, action: str):
+        """The published dashboard, if the caller owns it or is an admin; 404 or 403 if not."""
+        dashboard = self.registry.get(slug)
+        if dashboard is None:
+            raise web.HTTPError(404, f"no dashboard {slug!r} is published")
+        if not dashboard.changeable_by(self.viewer()):
+            raise web.HTTPError(403, f"only {dashboard.owner} or an admin {action}")
+        return dashboard
+
+
+class GalleryHandler(DashboardsHandler):
+    @web.authenticated
+    def get(self):
+        prefix = self.settings["service_prefix"]
+        self.finish(
+            gallery_page(
+                self.visible_dashboards(), self.viewer()["name"], prefix, self.hub_auth.hub_prefix
+            )
+        )
+
+
+class DashboardPageHandler(DashboardsHandler):
+    @web.authenticated
+    def get(self, slug):
+        dashboard = self.dashboard_for_viewer(slug)
+        self.redirect(render_path(self.settings["service_prefix"], dashboard))
+
+
+def render_path(prefix: str, dashboard) -> str:
+    return f"{prefix}voila/voila/render/{dashboard.slug}/v{dashboard.version}.ipynb"
+
+
+#: what of Voila a viewer's browser may reach (paths after Voila's base URL)
+_RENDER = re.compile(r"voila/render/([a-z][a-z0-9-]*)/v(\d+)\.ipynb")
+_ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes|files)/[^?#]*")
+_KERNEL = re.compile(r"api/kernels/[0-9a-f-]{36}(/channels)?")
+_SHUTDOWN = re.compile(r"voila/api/shutdown/[0-9a-f-]{36}")
+
+
+class VoilaHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
+    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them."""
+
+    upstream_name = "the dashboard server"
+
+    def initialize(self, registry, known_groups, voila):
+        super().initialize(registry, known_groups)
+        self.voila = voila
+        self.upstream = voila.url
+        self.upstream_ws = None
+
+    def check_xsrf_cookie(self):
+        # The one change Voila's page makes is shutting down its own kernel when it closes.
+        pass
+
+    def upstream_headers(self):
+        headers = forwardable(
+            self.request.headers, drop_cookie=True, drop=(VIEWER_HEADER, "Authorization", "Origin")
+        )
+        headers["Authorization"] = f"token {self.voila.token}"
+        headers[VIEWER_HEADER] = self.viewer()["name"]
+        return headers
+
+    def _allowed(self, path: str, method: str) -> None:
+        render = _RENDER.fullmatch(path)
+        if render and method == "GET":
+            dashboard = self.dashboard_for_viewer(render.group(1))
+            if int(render.group(2)) != dashboard.version:  # replaced: open the current one
+                raise _Redirect(render_path(self.settings["service_prefix"], dashboard))
+            return
+        if method == "GET" and (_ASSETS.fullmatch(path) or _KERNEL.fullmatch(path)):
+            return
+        if method == "POST" and _SHUTDOWN.fullmatch(path):
+            return
+        raise web.HTTPError(404)
+
+    def prepare(self):
+        # jupyter_server prefers a ?token= to the Authorization header the service adds
+        if "token" in self.request.query_arguments:
+            raise web.HTTPError(400, "token is not a parameter of a dashboard page")
+        return super().prepare()
+
+    @web.authenticated
+    async def get(self, path):
+        try:
+            self._allowed(path, "GET")
+        except _Redirect as moved:
+            return self.redirect(moved.location)
+        if self.request.headers.get("Upgrade", "").lower() == "websocket":
+            await websocket.WebSocketHandler.get(self, path)
+        else:
+            await self.forward_http()
+
+    @web.authenticated
+    async def post(self, path):
+        self._allowed(path, "POST")
+        await self.forward_http()
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str):
+        self.location = location
+
+
+class ErrorsHandler(DashboardsHandler):
+    """The errors a dashboard's viewers ran into, with tracebacks: for its owner and admins."""
+
+    api = True
+
+    def get(self, slug):
+        self.dashboard_of_owner(slug, "reads its errors")
+        self.finish(
+            {
+                "errors": error_journal.recent(
+                    error_journal.journal_folder(self.registry.folder), slug
+                )
+            }
+        )
+
+
+class ListHandler(DashboardsHandler):
+    api = True
+
+    def get(self):
+        self.finish({"dashboards": [d.as_json() for d in self.visible_dashboards()]})
+
+
+class DashboardAPIHandler(DashboardsHandler):
+    api = True
+
+    def get(self, slug):
+        self.finish(self.dashboard_for_viewer(slug).as_json())
+
+    async def put(self, slug):
+        viewer = self.viewer()
+        if not (viewer.get("admin") or DEVELOPERS_GROUP in (viewer.get("groups") or ())):
+            raise web.HTTPError(403, f"only {DEVELOPERS_GROUP} and admins publish dashboards")
+        body = _publication(self.request.body)
+        groups = body["groups"]
+        if self.known_groups is not None:
+            try:
+                unknown = sorted(set(groups) - await self.known_groups())
+            except OSError:
+                raise web.HTTPError(503, "the hub did not answer; try again shortly") from None
+            if unknown:
+                raise web.HTTPError(400, f"no such group: {', '.join(unknown)}; create it first")
+        # From here to the write nothing awaits: no other publication of this slug can come
+        # between the owner check and the new version (one event loop, one process).
+        existing = self.registry.get(slug)
+        if existing is not None and not existing.changeable_by(viewer):
+            raise web.HTTPError(
+                403, f"{slug!r} belongs to {existing.owner}: only they or an admin may change it"
+            )
+        try:
+            dashboard = self.registry.publish(slug, owner=viewer["name"], **body)
+        except PublishError as error:
+            raise web.HTTPError(400, str(error)) from None
+        log.info("%s published %s version %d", viewer["name"], slug, dashboard.version)
+        self.set_status(200 if existing else 201)
+        self.finish(dashboard.as_json())
+
+    def delete(self, slug):
+        viewer = self.viewer()
+        self.dashboard_of_owner(slug, f"may unpublish {slug!r}")
+        self.registry.unpublish(slug)
+        error_journal.forget(error_journal.journal_folder(self.registry.folder), slug)
+        log.info("%s unpublished %s", viewer["name"], slug)
+        self.set_status(204)
+        self.finish()
+
+
+def _publication(raw: bytes) -> dict:
+    """The fields of a publication, checked for type; HTTP 400 with the reason otherwise."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise web.HTTPError(400, "the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPError(400, "the request body must be a JSON object")
+    fields = {
+        "title": body.get("title", ""),
+        "description": body.get("description", ""),
+        "domain": body.get("domain", "other"),
+        "groups": body.get("groups", [USERS_GROUP]),
+        "notebook": body.get("notebook", ""),
+    }
+    for name in ("title", "description", "domain"):
+        if not isinstance(fields[name], str):
+            raise web.HTTPError(400, f"{name} must be a string")
+    groups = fields["groups"]
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise web.HTTPError(400, 'groups must be a list of group names, e.g. ["dt-users"]')
+    if not isinstance(fields["notebook"], dict | str):
+        raise web.HTTPError(400, "notebook must be a Jupyter notebook (JSON)")
+    return fields
+
+
+def hub_groups(api_url: str, token: str):
+    """A function giving the hub's group names (asked at each publication, so a group made a
+    minute ago counts), with the service's own token."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    async def known_groups() -> set[str]:
+        response = await AsyncHTTPClient().fetch(
+            f"{api_url.rstrip('/')}/groups", headers={"Authorization": f"token {token}"}
+        )
+        return {group["name"] for group in json.loads(response.body)}
+
+    return known_groups
+
+
+def make_app(
+    registry: DashboardRegistry, prefix: str, known_groups=None, voila: VoilaServer | None = None
+) -> web.Application:
+    prefix = prefix.rstrip("/") + "/"
+    arguments = {"registry": registry, "known_groups": known_groups}
+    routes = [
+        oauth_route(prefix),
+        (prefix, GalleryHandler, arguments),
+        (prefix + r"d/([a-z][a-z0-9-]*)/?", DashboardPageHandler, arguments),
+        (prefix + r"api/dashboards/?", ListHandler, arguments),
+        (prefix + r"api/dashboards/([^/]+)/errors/?", ErrorsHandler, arguments),
+        (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
+    ]
+    if voila is not None:
+        routes.append((prefix + r"voila/(.*)", VoilaHandler, {**arguments, "voila": voila}))
+    return web.Application(
+        routes, service_prefix=prefix, **oauth_application_settings(prefix, "dashboards")
+    )
+
+
+def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None:
+    """Publish the twin notebooks that are not published yet (a restart changes nothing)."""
+    import nbformat
+
+    for slug, (filename, domain) in PLATFORM_DASHBOARDS.items():
+        if registry.get(slug) is not None:
+            continue
+        notebook = nbformat.read(REPO / "notebooks" / filename, as_version=4)
+        title, description = _title_and_description(notebook)
+        registry.publish(
+            slug,
+            nbformat.writes(notebook),
+            title=title,
+            description=description,
+            domain=domain,
+            owner=owner,
+            groups=[USERS_GROUP, DEVELOPERS_GROUP],
+        )
+
+
+def _title_and_description(notebook) -> tuple[str, str]:
+    """The first markdown cell's heading and first paragraph."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.strip().splitlines()
+            title = lines[0].lstrip("# ").strip()
+            paragraph = " ".join(line.strip() for line in lines[1:] if line.strip())
+            return title, paragraph.split(". ")[0].rstrip(".") + "."
+    return "Dashboard", ""
+
+
+async def serve() -> None:
+    from hub.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
+    settings = load_settings()
+    state = StateFolder(settings.state_dir)
+    registry = DashboardRegistry(state.dashboards_dir)
+    publish_platform_dashboards(registry, settings.hub.admin)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/dashboards/")
+    known_groups = hub_groups(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
+    voila = VoilaServer(
+        registry,
+        free_ports(1)[0],
+        prefix,
+        environment={
+            # the platform's catalog, a cache and run registry of the service's own
+            "DTE_CATALOG_SHARED": str(state.catalog_dir),
+            "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
+            "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
+            "MPLBACKEND": "agg",
+            # ensembles run on a gateway cluster per viewer session (hub/dashboards/compute.py)
+            **compute_environment(),
+            # the service account may have no home of its own
+            "HOME": str(registry.folder),
+            "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
+        },
+        pool_size=settings.dashboards.pool_size,
+        pools=settings.dashboards.pools,
+    )
+    # every open dashboard page is a request to Voila: tornado's default of 10 at once would
+    # queue the eleventh viewer behind the first ten
+    AsyncHTTPClient.configure(None, max_clients=200)
+    voila.start()
+    try:
+        app = make_app(registry, prefix, known_groups, voila)
+        host, port = service_address()
+        app.listen(port, host)
+        log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
+        await stop_event().wait()
+    finally:  # Voila and its kernels end with the service
+        voila.stop()
+
+
+def main() -> None:
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

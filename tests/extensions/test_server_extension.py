@@ -1,0 +1,165 @@
+"""The Jupyter server extension in a real ``jupyter server``: enabled by its config file alone,
+the catalog's REST API (list, search, metadata, preview) and publishing, with clear errors."""
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from catalogs import read_entry
+from catalogs.entries import ENTRIES
+from tests.hub.platform import free_port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A Jupyter server as a user would start one, in a temporary home; nothing enables the
+    extension but the file in jupyter_server_config.d that the package installs."""
+    home = tmp_path_factory.mktemp("home")
+    port, token = free_port(), secrets.token_hex(16)
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DTE_", "JUPYTERHUB_", "DASK_GATEWAY"))
+    }
+    environment.update(HOME=str(home), JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(home / "rt"))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={home}",
+            *(["--allow-root"] if os.getuid() == 0 else []),
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=open(home / "server.log", "wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    session.headers["Authorization"] = f"token {token}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if session.get(f"{url}/api/status", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((home / "server.log").read_text()[-3000:])
+            time.sleep(0.2)
+        yield url, session, home
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def api(server, path, method="GET", **kwargs):
+    url, session, _ = server
+    return session.request(method, f"{url}/dte/api/{path}", timeout=120, **kwargs)
+
+
+def test_the_catalog_lists_every_entry(server):
+    listing = api(server, "catalog").json()
+    assert [e["name"] for e in listing["entries"]] == list(ENTRIES)
+    assert listing["total"] == len(ENTRIES) and listing["size"] == "default"
+    flood = next(e for e in listing["entries"] if e["name"] == "fulda_forcing")
+    assert flood["kind"] == "table" and flood["description"]
+
+
+def test_search_narrows_by_words_and_kind(server):
+    grids = api(server, "catalog", params={"kind": "grids"}).json()["entries"]
+    assert {e["name"] for e in grids} == {
+        n for n, spec in ENTRIES.items() if spec.schema.kind == "grid"
+    }
+    live = api(server, "catalog", params={"q": "live", "kind": "live feeds"}).json()["entries"]
+    assert {e["name"] for e in live} == {n for n, spec in ENTRIES.items() if spec.live}
+    nile = api(server, "catalog", params={"q": "NILE flow"}).json()
+    assert [e["name"] for e in nile["entries"]] == ["nile_flow"]
+    assert api(server, "catalog", params={"q": "no-such-word-anywhere"}).json()["entries"] == []
+
+
+def test_a_table_preview_is_its_first_rows(server):
+    answer = api(server, "catalog/gauge_network/preview", params={"rows": 5, "size": "small"})
+    assert answer.status_code == 200, answer.text
+    shown = answer.json()
+    expected = read_entry("gauge_network", "small")
+    assert shown["kind"] == "table" and shown["size"] == "small"
+    assert [c["name"] for c in shown["columns"]] == list(expected.columns)
+    assert len(shown["rows"]) == 5 and shown["total_rows"] == len(expected)
+    numeric = [i for i, c in enumerate(expected.columns) if expected[c].dtype.kind == "f"][0]
+    assert np.allclose(
+        [row[numeric] for row in shown["rows"]],
+        expected.iloc[:5, numeric].to_numpy(),
+        equal_nan=True,
+    )
+
+
+def test_a_grid_preview_is_its_shape_and_ranges(server):
+    shown = api(server, "catalog/floodplain_terrain/preview", params={"size": "small"}).json()
+    expected = read_entry("floodplain_terrain", "small")
+    assert shown["kind"] == "grid"
+    assert shown["dims"] == {str(d): int(s) for d, s in expected.sizes.items()}
+    for name, variable in shown["variables"].items():
+        if "min" in variable and variable["min"] is not None:
+            low, high = float(expected[name].min()), float(expected[name].max())
+            assert low <= variable["min"] <= variable["max"] <= high
+
+
+def test_one_entrys_metadata(server):
+    entry = api(server, "catalog/nile_flow").json()
+    assert entry["name"] == "nile_flow" and entry["kind"] == "table"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "says"),
+    [
+        ("catalog/rivers", {}, 404, "no entry 'rivers'"),
+        ("catalog/rivers/preview", {}, 404, "no entry 'rivers'"),
+        ("catalog/nile_flow/preview", {"rows": "all"}, 400, "rows must be a whole number"),
+        ("catalog/nile_flow/preview", {"rows": "0"}, 400, "rows must be a whole number"),
+        ("catalog", {"size": "giant"}, 400, "size 'giant' is not one of"),
+        ("catalog", {"kind": "pictures"}, 400, "kind 'pictures' is not one of"),
+        # no live service outside DTE Hub: the reader's own sentence, not a traceback
+        ("catalog/live_river_gauge/preview", {}, 500, "no address for the live service"),
+    ],
+)
+def test_bad_requests_say_what_was_wrong(server, path, params, status, says):
+    answer = api(server, path, params=params)
+    assert answer.status_code == status
+    assert says in answer.json()["message"]
+
+
+def test_nothing_without_the_servers_login(server):
+    url, _, _ = server
+    for path in ("catalog", "catalog/nile_flow/preview", "dashboards"):
+        assert requests.get(f"{url}/dte/api/{path}", timeout=10).status_code == 403
+
+
+def test_publishing_outside_dte_hub_says_it_needs_the_hub(server):
+    _, _, home = server
+    (home / "twin.ipynb").write_text(Path(__file__).with_name("empty.ipynb").read_text())
+    answer = api(server, "dashboards/twin", "PUT", json={"path": "twin.ipynb", "title": "T"})
+    assert answer.status_code == 503
+    assert "publishing needs DTE Hub" in answer.json()["message"]
+
+
+def test_publishing_checks_the_request_before_anything_else(server):
+    answer = api(server, "dashboards/twin", "PUT", json={"path": "notes.txt"})
+    assert answer.status_code == 400 and "path must name a notebook" in answer.json()["message"]
+    answer = api(server, "dashboards/twin", "PUT", data="[1, 2]")
+    assert answer.status_code == 400 and "send a JSON object" in answer.json()["message"]

@@ -1,1 +1,0 @@
-"""Environment twins: flood and drought early warning."""

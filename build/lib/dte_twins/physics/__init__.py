@@ -1,1 +1,0 @@
-"""Physics twins: gravitational-wave detector noise, calorimeter fast simulation."""

@@ -1,1 +1,0 @@
-"""Core module of DTE Hub: Jupyter server extensions (catalog and publishing API; issue 7)."""

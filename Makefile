@@ -1,6 +1,7 @@
 # DTE Hub: `make up` starts the platform, `make test` runs the whole test suite.
 # Both install what they need first (a virtual environment from requirements.lock, the pinned
-# configurable-http-proxy from hub/proxy/package-lock.json, the DTE kernel spec).
+# configurable-http-proxy from hub/proxy/package-lock.json, the DTE kernel spec, the JupyterLab
+# launcher extension from extensions/labextension/package-lock.json).
 # Bytecode is compiled at install: user code runs as accounts that cannot write to .venv, and
 # would otherwise recompile every module at every process start.
 
@@ -20,9 +21,12 @@ PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
 
 install: $(INSTALLED) $(PROXY)
 
+LABEXTENSION := $(VENV)/share/jupyter/labextensions/@dte-hub/jupyterlab-launcher
+
 $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/voila/voila.json \
-		$(wildcard extensions/voila/templates/dte/*)
+		$(wildcard extensions/voila/templates/dte/*) extensions/labextension/package.json \
+		extensions/labextension/package-lock.json $(wildcard extensions/labextension/lib/*.js)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv --version > /dev/null 2>&1 || \
 		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
@@ -35,6 +39,11 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	# Voila: the "dte" template (no CDN stylesheets) and its settings, for every Voila here
 	install -D -m 644 -t $(VENV)/share/jupyter/voila/templates/dte extensions/voila/templates/dte/*
 	install -D -m 644 extensions/voila/voila.json $(VENV)/etc/jupyter/voila.json
+	# JupyterLab: the launcher extension, built from the npm registry against this JupyterLab
+	PYTHON=$(BIN)/python extensions/labextension/build
+	rm -rf $(LABEXTENSION)
+	install -D -m 644 -t $(LABEXTENSION) extensions/labextension/dist/package.json
+	install -D -m 644 -t $(LABEXTENSION)/static extensions/labextension/dist/static/*
 	touch $@
 
 $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json

@@ -23,52 +23,58 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-__all__ = ["publish_routes"]
+__all__ = ["publish_routes", "service_url", "ask_service"]
 
 #: the fields of a publication besides the notebook (``hub/dashboards/service.py``)
 FIELDS = ("title", "description", "groups", "domain")
 
 
+def service_url(*parts: str) -> str:
+    """The address of the dashboards service's API (``parts`` appended), or HTTP 503 when this
+    server is not one of a DTE Hub's."""
+    base = os.environ.get("DTE_DASHBOARDS_URL", "")
+    if not base or not os.environ.get("JUPYTERHUB_API_TOKEN"):
+        raise web.HTTPError(
+            503,
+            "publishing needs DTE Hub: this server is not one of a DTE Hub's user servers "
+            "(DTE_DASHBOARDS_URL and JUPYTERHUB_API_TOKEN are not set)",
+        )
+    return "/".join([base.rstrip("/"), "api", "dashboards", *(quote(p, safe="") for p in parts)])
+
+
+async def ask_service(method: str, url: str, body: dict | None = None):
+    """The dashboards service's answer (a tornado response, errors included), with the server's
+    hub token; HTTP 502 if it did not answer at all."""
+    headers = {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        return await AsyncHTTPClient().fetch(
+            url,
+            method=method,
+            headers=headers,
+            body=None if body is None else json.dumps(body),
+            request_timeout=60,
+            follow_redirects=False,
+        )
+    except HTTPClientError as error:
+        if error.response is not None:
+            return error.response
+        raise web.HTTPError(
+            502, "the dashboards service did not answer; try again shortly"
+        ) from None
+    except OSError:
+        raise web.HTTPError(
+            502, "the dashboards service did not answer; try again shortly"
+        ) from None
+
+
 class PublishHandler(APIHandler):
     auth_resource = "contents"
 
-    def service_url(self, *parts: str) -> str:
-        base = os.environ.get("DTE_DASHBOARDS_URL", "")
-        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
-        if not base or not token:
-            raise web.HTTPError(
-                503,
-                "publishing needs DTE Hub: this server is not one of a DTE Hub's user servers "
-                "(DTE_DASHBOARDS_URL and JUPYTERHUB_API_TOKEN are not set)",
-            )
-        return "/".join(
-            [base.rstrip("/"), "api", "dashboards", *(quote(p, safe="") for p in parts)]
-        )
-
     async def relay(self, method: str, url: str, body: dict | None = None) -> None:
         """Ask the dashboards service; answer with its status and JSON."""
-        headers = {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            response = await AsyncHTTPClient().fetch(
-                url,
-                method=method,
-                headers=headers,
-                body=None if body is None else json.dumps(body),
-                request_timeout=60,
-                follow_redirects=False,
-            )
-        except HTTPClientError as error:
-            if error.response is None:  # no answer at all (timeout, refused)
-                raise web.HTTPError(
-                    502, "the dashboards service did not answer; try again shortly"
-                ) from None
-            response = error.response
-        except OSError:
-            raise web.HTTPError(
-                502, "the dashboards service did not answer; try again shortly"
-            ) from None
+        response = await ask_service(method, url, body)
         self.set_status(response.code)
         if response.code == 204 or not response.body:
             return self.finish()
@@ -80,7 +86,7 @@ class DashboardListHandler(PublishHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        await self.relay("GET", self.service_url())
+        await self.relay("GET", service_url())
 
 
 class DashboardHandler(PublishHandler):
@@ -95,7 +101,7 @@ class DashboardHandler(PublishHandler):
         path = body.get("path")
         if not isinstance(path, str) or not path.endswith(".ipynb"):
             raise web.HTTPError(400, "path must name a notebook (.ipynb) of this server")
-        url = self.service_url(name)
+        url = service_url(name)
         model = await ensure_async(self.contents_manager.get(path, content=True, type="notebook"))
         publication = {field: body[field] for field in FIELDS if field in body}
         await self.relay("PUT", url, {**publication, "notebook": model["content"]})
@@ -103,7 +109,7 @@ class DashboardHandler(PublishHandler):
     @web.authenticated
     @authorized
     async def delete(self, name):
-        await self.relay("DELETE", self.service_url(name))
+        await self.relay("DELETE", service_url(name))
 
 
 def publish_routes(base: str) -> list:

@@ -39,6 +39,7 @@ from hub.dashboards import error_journal
 from hub.dashboards.compute import compute_environment
 from hub.dashboards.gallery import gallery_page
 from hub.dashboards.registry import DashboardRegistry, PublishError
+from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS, title_and_description
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
 from hub.landing import DEVELOPERS_GROUP, USERS_GROUP
 from hub.proxying import ProxyMixin, forwardable
@@ -50,13 +51,6 @@ __all__ = ["make_app", "publish_platform_dashboards", "main"]
 log = logging.getLogger("dte.dashboards")
 
 REPO = Path(__file__).resolve().parents[2]
-#: the twin notebooks every platform publishes, for DT users and developers
-PLATFORM_DASHBOARDS = {
-    "flood": ("flood.ipynb", "environment"),
-    "drought": ("drought.ipynb", "environment"),
-    "detector-noise": ("detector_noise.ipynb", "physics"),
-    "calorimeter": ("calorimeter.ipynb", "physics"),
-}
 
 
 class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
@@ -352,11 +346,11 @@ def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None
     """Publish the twin notebooks that are not published yet (a restart changes nothing)."""
     import nbformat
 
-    for slug, (filename, domain) in PLATFORM_DASHBOARDS.items():
+    for slug, (filename, domain) in TWIN_NOTEBOOKS.items():
         if registry.get(slug) is not None:
             continue
         notebook = nbformat.read(REPO / "notebooks" / filename, as_version=4)
-        title, description = _title_and_description(notebook)
+        title, description = title_and_description(notebook)
         registry.publish(
             slug,
             nbformat.writes(notebook),
@@ -366,17 +360,6 @@ def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None
             owner=owner,
             groups=[USERS_GROUP, DEVELOPERS_GROUP],
         )
-
-
-def _title_and_description(notebook) -> tuple[str, str]:
-    """The first markdown cell's heading and first paragraph."""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            lines = cell.source.strip().splitlines()
-            title = lines[0].lstrip("# ").strip()
-            paragraph = " ".join(line.strip() for line in lines[1:] if line.strip())
-            return title, paragraph.split(". ")[0].rstrip(".") + "."
-    return "Dashboard", ""
 
 
 async def serve() -> None:

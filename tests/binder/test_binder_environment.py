@@ -16,19 +16,17 @@ Dask workers) stays under 2 GiB at every sample.
 
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import psutil
 import pytest
-import requests
 
-from tests.hub.platform import free_port
+from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS
+from tests.jupyter_server import running_jupyter_server
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +45,13 @@ def repository_files() -> list[str]:
     return [name for name in listed.stdout.decode().split("\0") if name]
 
 
-def clean_environment(home: Path, venv: Path) -> dict:
+def binder_environment(home: Path, venv: Path) -> dict:
     """A Binder container's environment: the image's PATH, its own home, nothing of DTE Hub."""
     # how this machine reaches the package index (certificates, proxies, mirrors): a Binder
     # builder has its own
-    reach = re.compile(r"(PIP|UV)_.*|.*_PROXY|.*(CA_BUNDLE|CERT_FILE|CERT_DIR|CA_CERTS)", re.I)
+    reach = re.compile(
+        r"(PIP|UV|NPM_CONFIG)_.*|.*_PROXY|.*(CA_BUNDLE|CERT_FILE|CERT_DIR|CA_CERTS)", re.I
+    )
     keep = ("LANG", "LC_ALL", "TMPDIR")
     environment = {
         key: value for key, value in os.environ.items() if key in keep or reach.fullmatch(key)
@@ -63,6 +63,8 @@ def clean_environment(home: Path, venv: Path) -> dict:
         # the machine's uv cache, not the temporary home's (which would download everything)
         UV_CACHE_DIR=os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
         UV_PYTHON_DOWNLOADS="never",
+        # and its npm cache (postBuild builds the lab extension)
+        npm_config_cache=os.environ.get("npm_config_cache", str(Path.home() / ".npm")),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
     return environment
@@ -115,7 +117,7 @@ def binder_home(tmp_path_factory):
         if source.is_file():
             (home / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, home / name)
-    environment = clean_environment(home, venv)
+    environment = binder_environment(home, venv)
     python = re.fullmatch(r"python-(\d+\.\d+)\s*", (home / "binder/runtime.txt").read_text())
     assert python, "binder/runtime.txt must read python-X.Y"
     run([UV, "venv", "--seed", "--python", python.group(1), venv], home, environment, 120)
@@ -129,7 +131,7 @@ def binder_home(tmp_path_factory):
     return home, environment
 
 
-def test_postbuild_installs_the_kernel_extension_and_templates(binder_home):
+def test_postbuild_installs_the_kernel_extensions_and_templates(binder_home):
     home, environment = binder_home
     venv = Path(environment["VIRTUAL_ENV"])
     kernels = run(["jupyter", "kernelspec", "list"], home, environment, 60).stdout
@@ -139,6 +141,11 @@ def test_postbuild_installs_the_kernel_extension_and_templates(binder_home):
     assert re.search(r"extensions\.dte_server\s+\S*enabled", listing), listing
     assert re.search(r"voila\.server_extension\s+\S*enabled", listing), listing
     assert (venv / "share/jupyter/voila/templates/dte/index.html.j2").is_file()
+    labextensions = run(["jupyter", "labextension", "list"], home, environment, 60)
+    assert re.search(
+        r"@dte-hub/jupyterlab-launcher v\S+ \S*enabled\S* \S*OK",
+        labextensions.stdout + labextensions.stderr,
+    )
     # the catalog at Binder size is in the image (postBuild), not built when a user arrives
     assert (home / ".cache/dte-hub/catalog/gauge_network/small/manifest.json").is_file()
 
@@ -181,48 +188,17 @@ def test_jupyterlab_and_voila_open_the_twin_notebooks(binder_home):
     """What the README's two Binder links open: JupyterLab on a twin notebook, and the same
     notebook as a Voila dashboard (rendered with its widgets, from the platform's template)."""
     home, environment = binder_home
-    port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [
-            "binder/start",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            *(["--allow-root"] if os.getuid() == 0 else []),
-        ],
-        cwd=home,
-        env={**environment, "JUPYTER_TOKEN": token},
-        stdout=subprocess.DEVNULL,
-        stderr=open(home / "lab.log", "wb"),
-    )
-    url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/api/status", headers=headers, timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                home / "lab.log"
-            ).read_text()[-3000:]
-            time.sleep(0.3)
-        lab = requests.get(f"{url}/lab/tree/notebooks/flood.ipynb", headers=headers, timeout=30)
+    lab_server = running_jupyter_server(home, environment, ["binder/start", "jupyter", "lab"])
+    with lab_server as (url, session, _):
+        lab = session.get(f"{url}/lab/tree/notebooks/flood.ipynb", timeout=30)
         assert lab.status_code == 200 and "JupyterLab" in lab.text
-        dashboard = requests.get(
-            f"{url}/voila/render/notebooks/flood.ipynb", headers=headers, timeout=300
-        )
+        dashboard = session.get(f"{url}/voila/render/notebooks/flood.ipynb", timeout=300)
         assert dashboard.status_code == 200
         assert "application/vnd.jupyter.widget-view+json" in dashboard.text  # the dashboard
         assert "Traceback" not in dashboard.text
         assert "cdn.jsdelivr.net" not in dashboard.text and "unpkg.com" not in dashboard.text
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        # the launcher offers the four twins as Voila dashboards of this server
+        offer = session.get(f"{url}/dte/api/launcher", timeout=30).json()
+        assert {d["url"] for d in offer["dashboards"]} == {
+            f"/voila/render/notebooks/{filename}" for filename, _ in TWIN_NOTEBOOKS.values()
+        }

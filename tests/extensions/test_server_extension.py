@@ -1,75 +1,20 @@
 """The Jupyter server extension in a real ``jupyter server``: enabled by its config file alone,
 the catalog's REST API (list, search, metadata, preview) and publishing, with clear errors."""
 
-import os
-import secrets
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import requests
 
 from catalogs import read_entry
 from catalogs.entries import ENTRIES
-from tests.hub.platform import free_port
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A Jupyter server as a user would start one, in a temporary home; nothing enables the
-    extension but the file in jupyter_server_config.d that the package installs."""
-    home = tmp_path_factory.mktemp("home")
-    port, token = free_port(), secrets.token_hex(16)
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DTE_", "JUPYTERHUB_", "DASK_GATEWAY"))
-    }
-    environment.update(HOME=str(home), JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(home / "rt"))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={home}",
-            *(["--allow-root"] if os.getuid() == 0 else []),
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=open(home / "server.log", "wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if session.get(f"{url}/api/status", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((home / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
-        yield url, session, home
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS
 
 
 def api(server, path, method="GET", **kwargs):
-    url, session, _ = server
+    url, session, _, _ = server
     return session.request(method, f"{url}/dte/api/{path}", timeout=120, **kwargs)
 
 
@@ -145,13 +90,13 @@ def test_bad_requests_say_what_was_wrong(server, path, params, status, says):
 
 
 def test_nothing_without_the_servers_login(server):
-    url, _, _ = server
+    url, _, _, _ = server
     for path in ("catalog", "catalog/nile_flow/preview", "dashboards"):
         assert requests.get(f"{url}/dte/api/{path}", timeout=10).status_code == 403
 
 
 def test_publishing_outside_dte_hub_says_it_needs_the_hub(server):
-    _, _, home = server
+    _, _, home, _ = server
     (home / "twin.ipynb").write_text(Path(__file__).with_name("empty.ipynb").read_text())
     answer = api(server, "dashboards/twin", "PUT", json={"path": "twin.ipynb", "title": "T"})
     assert answer.status_code == 503
@@ -163,3 +108,29 @@ def test_publishing_checks_the_request_before_anything_else(server):
     assert answer.status_code == 400 and "path must name a notebook" in answer.json()["message"]
     answer = api(server, "dashboards/twin", "PUT", data="[1, 2]")
     assert answer.status_code == 400 and "send a JSON object" in answer.json()["message"]
+
+
+def test_the_launcher_offers_the_catalog_and_each_twin_as_a_voila_dashboard(server):
+    """Without a hub (Binder, a laptop) the twin notebooks under notebooks/ are the dashboards,
+    opened by this server's Voila."""
+    offer = api(server, "launcher").json()
+    assert offer["catalog"]["title"] == "Data catalog" and offer["problem"] is None
+    by_name = {d["name"]: d for d in offer["dashboards"]}
+    assert set(by_name) == set(TWIN_NOTEBOOKS)
+    assert by_name["flood"]["url"] == "/voila/render/notebooks/flood.ipynb"
+    assert by_name["calorimeter"]["domain"] == "physics"
+    assert by_name["flood"]["title"] == "Flood early warning"
+
+
+def test_the_catalog_card_keeps_one_notebook_on_the_dte_kernel(server):
+    _, _, home, _ = server
+    first = api(server, "launcher/catalog", "POST").json()
+    notebook = nbformat.read(home / first["path"], as_version=4)
+    assert notebook.metadata.kernelspec.name == "dte"
+    assert "CatalogBrowser()" in notebook.cells[-1].source
+    # the user's own changes are kept: the card opens their copy again
+    notebook.cells.append(nbformat.v4.new_code_cell("browser.data"))
+    nbformat.write(notebook, home / first["path"])
+    again = api(server, "launcher/catalog", "POST").json()
+    assert again == first
+    assert len(nbformat.read(home / first["path"], as_version=4).cells) == 3

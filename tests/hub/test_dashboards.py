@@ -160,9 +160,7 @@ def test_dte_publish_and_unpublish_from_a_terminal(platform, author, tmp_path):
     assert removed.returncode == 0
 
 
-def test_publishing_a_notebook_of_ones_server_through_the_server_extension(
-    platform, author, dt_user
-):
+def test_publishing_and_the_launcher_through_the_server_extension(platform, author, dt_user):
     """JupyterLab's publish action: the notebook's path in the author's server, the same
     service API and rules behind it."""
     author.start_server()
@@ -191,6 +189,11 @@ def test_publishing_a_notebook_of_ones_server_through_the_server_extension(
     assert outside.status_code in (403, 404)
     listed = author.api("GET", f"{server}/dte/api/dashboards").json()["dashboards"]
     assert "lab-river" in {d["slug"] for d in listed}
+    # JupyterLab's launcher offers what the author may open, at its page on the hub
+    offer = author.api("GET", f"{server}/dte/api/launcher").json()
+    pages = {d["name"]: d["url"] for d in offer["dashboards"]}
+    assert pages["flood"] == "/services/dashboards/d/flood/"
+    assert pages["lab-river"] == "/services/dashboards/d/lab-river/"
     assert author.api("DELETE", f"{server}/dte/api/dashboards/lab-river").status_code == 204
     after = dt_user.api("GET", "/services/dashboards/api/dashboards").json()["dashboards"]
     assert "lab-river" not in {d["slug"] for d in after}

@@ -4,7 +4,8 @@ import nbformat
 import pytest
 
 from hub.dashboards.registry import Dashboard, DashboardRegistry, PublishError
-from hub.dashboards.service import PLATFORM_DASHBOARDS, publish_platform_dashboards
+from hub.dashboards.service import publish_platform_dashboards
+from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS
 
 
 def notebook(text="print('hello')") -> str:
@@ -79,7 +80,7 @@ def test_the_twin_notebooks_are_published_once(registry):
     publish_platform_dashboards(registry, owner="admin")
     publish_platform_dashboards(registry, owner="admin")  # a restart changes nothing
     dashboards = {d.slug: d for d in registry.all()}
-    assert set(dashboards) == set(PLATFORM_DASHBOARDS)
+    assert set(dashboards) == set(TWIN_NOTEBOOKS)
     assert dashboards["flood"].title == "Flood early warning"
     assert dashboards["flood"].description.startswith("Rainfall and temperature")
     assert all(d.version == 1 for d in dashboards.values())

@@ -21,12 +21,13 @@ PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
 
 install: $(INSTALLED) $(PROXY)
 
-LABEXTENSION := $(VENV)/share/jupyter/labextensions/@dte-hub/jupyterlab-launcher
+LABEXTENSION := $(VENV)/share/jupyter/labextensions/@dte-hub/jupyterlab
 
 $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/voila/voila.json \
 		$(wildcard extensions/voila/templates/dte/*) extensions/labextension/package.json \
-		extensions/labextension/package-lock.json $(wildcard extensions/labextension/lib/*.js)
+		extensions/labextension/package-lock.json $(wildcard extensions/labextension/lib/*.js) \
+		$(wildcard extensions/labextension/schema/*.json)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv --version > /dev/null 2>&1 || \
 		$(BOOT_PYTHON) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
@@ -42,8 +43,8 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	# JupyterLab: the launcher extension, built from the npm registry against this JupyterLab
 	PYTHON=$(BIN)/python extensions/labextension/build
 	rm -rf $(LABEXTENSION)
-	install -D -m 644 -t $(LABEXTENSION) extensions/labextension/dist/package.json
-	install -D -m 644 -t $(LABEXTENSION)/static extensions/labextension/dist/static/*
+	mkdir -p $(LABEXTENSION)
+	cp -R extensions/labextension/dist/. $(LABEXTENSION)/
 	touch $@
 
 $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 import nbformat
 from jupyter_server.auth.decorator import authorized
@@ -24,7 +23,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 
-from extensions.dte_server.publish_api import ask_service, service_url
+from extensions.dte_server.publish_api import ask_service, dashboard_page, service_url
 from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS, title_and_description
 
 __all__ = ["launcher_routes", "CATALOG_NOTEBOOK"]
@@ -66,14 +65,13 @@ class LauncherHandler(APIHandler):
         response = await ask_service("GET", service_url())
         if response.code != 200:
             return [], f"the dashboards service answered {response.code}; try again shortly"
-        pages = urlparse(os.environ["DTE_DASHBOARDS_URL"]).path.rstrip("/") + "/d/"
         return [
             {
                 "name": d["slug"],
                 "title": d["title"],
                 "description": d["description"],
                 "domain": d["domain"],
-                "url": f"{pages}{d['slug']}/",
+                "url": dashboard_page(d["slug"]),
             }
             for d in json.loads(response.body)["dashboards"]
         ], None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -23,7 +23,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-__all__ = ["publish_routes", "service_url", "ask_service"]
+__all__ = ["publish_routes", "service_url", "ask_service", "dashboard_page"]
 
 #: the fields of a publication besides the notebook (``hub/dashboards/service.py``)
 FIELDS = ("title", "description", "groups", "domain")
@@ -69,17 +69,26 @@ async def ask_service(method: str, url: str, body: dict | None = None):
         ) from None
 
 
+def dashboard_page(slug: str) -> str:
+    """Where a published dashboard opens, as a path on the hub (``/services/dashboards/d/x/``)."""
+    return f"{urlparse(os.environ['DTE_DASHBOARDS_URL']).path.rstrip('/')}/d/{slug}/"
+
+
 class PublishHandler(APIHandler):
     auth_resource = "contents"
 
     async def relay(self, method: str, url: str, body: dict | None = None) -> None:
-        """Ask the dashboards service; answer with its status and JSON."""
+        """Ask the dashboards service; answer with its status and JSON (a published dashboard
+        with its ``page``, where viewers open it)."""
         response = await ask_service(method, url, body)
         self.set_status(response.code)
         if response.code == 204 or not response.body:
             return self.finish()
         self.set_header("Content-Type", "application/json")
-        self.finish(response.body)
+        answer = json.loads(response.body)
+        if method == "PUT" and response.code in (200, 201):
+            answer["page"] = dashboard_page(answer["slug"])
+        self.finish(answer)
 
 
 class DashboardListHandler(PublishHandler):

@@ -143,7 +143,7 @@ def test_postbuild_installs_the_kernel_extensions_and_templates(binder_home):
     assert (venv / "share/jupyter/voila/templates/dte/index.html.j2").is_file()
     labextensions = run(["jupyter", "labextension", "list"], home, environment, 60)
     assert re.search(
-        r"@dte-hub/jupyterlab-launcher v\S+ \S*enabled\S* \S*OK",
+        r"@dte-hub/jupyterlab v\S+ \S*enabled\S* \S*OK",
         labextensions.stdout + labextensions.stderr,
     )
     # the catalog at Binder size is in the image (postBuild), not built when a user arrives

@@ -201,6 +201,55 @@ def test_publishing_and_the_launcher_through_the_server_extension(platform, auth
 
 
 @pytest.mark.browser
+def test_a_developer_publishes_from_jupyterlab_with_the_publish_action(platform, admin):
+    """File > Publish as Dashboard… in JupyterLab, through the browser: the form starts from
+    the notebook's name and heading, and the published dashboard is the author's."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.browser import browser_page
+
+    writer = new_account(platform, admin, developer=True, prefix="labauthor")
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_markdown_cell("# Storm surge\n\nSurge heights along the coast."),
+        nbformat.v4.new_code_cell("print('surge')"),
+    ]
+    book.metadata["kernelspec"] = {"name": "dte", "display_name": "DTE (Python 3)"}
+    with browser_page() as (page, requests_made, _):
+        page.goto(platform.url)
+        page.fill("input[name=username]", writer.name)
+        page.fill("input[name=password]", writer.password)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url(f"**/user/{writer.name}/lab**", timeout=90_000)
+        saved = writer.api(
+            "PUT",
+            f"/user/{writer.name}/api/contents/Storm_Surge.ipynb",
+            json={"type": "notebook", "content": book},
+        )
+        assert saved.status_code == 201, saved.text
+        page.goto(f"{platform.url}/user/{writer.name}/lab/tree/Storm_Surge.ipynb")
+        expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=90_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Publish as Dashboard…", exact=True).click()
+        expect(page.locator("#dte-publish-title")).to_have_value("Storm surge")
+        expect(page.locator("#dte-publish-name")).to_have_value("storm-surge")
+        page.fill("#dte-publish-description", "Surge heights along the coast.")
+        page.locator(".jp-Dialog").get_by_role("button", name="Publish", exact=True).click()
+        expect(
+            page.get_by_text(re.compile(r"Published “Storm surge” \(version 1\) for dt-users"))
+        ).to_be_visible(timeout=60_000)
+        assert requests_made.offsite == []
+    published = writer.api("GET", "/services/dashboards/api/dashboards/storm-surge").json()
+    assert published["owner"] == writer.name and published["groups"] == ["dt-users"]
+    assert published["description"] == "Surge heights along the coast."
+    removed = writer.api("DELETE", "/services/dashboards/api/dashboards/storm-surge")
+    assert removed.status_code == 204
+    writer.stop_server()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("slug", "twin"),
     [

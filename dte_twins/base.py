@@ -98,6 +98,9 @@ class Twin(param.Parameterized):
         self._check_values(parameters)
         super().__init__(**parameters)
         self._registry = registry
+        #: whose runs these are, if not the process's (``RunRecord.user``): the viewer of a
+        #: dashboard session in a process that serves many (``panel serve``)
+        self.run_user: str | None = None
         # What the twin has learnt from observations (assimilate); members start from it too.
         self._state = None
         # What ``prepare`` computed for the run under way; simulate reads it.
@@ -335,6 +338,7 @@ class Twin(param.Parameterized):
             status="failed" if error else "ok",
             error=str(error) if error else "",
             members=members,
+            **({"user": self.run_user} if self.run_user else {}),
         )
         return registry.record(record)
 

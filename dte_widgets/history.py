@@ -54,6 +54,9 @@ class RunHistory(widgets.VBox):
 
     def __init__(self, registry=None, twin=None, max_rows: int = 200, **kwargs):
         self._registry_source = registry
+        #: show only this viewer's runs (a shared dashboard's registry); default
+        #: ``DTE_RUN_USER``, which a Voila dashboard's kernel sets for its one viewer
+        self.viewer: str | None = None
         #: the ``RunRegistry`` shown (None while it cannot be opened)
         self.registry: RunRegistry | None = None
         self.max_rows = max_rows
@@ -99,7 +102,7 @@ class RunHistory(widgets.VBox):
                 "run registry (DTE_RUN_REGISTRY names it) and press Refresh."
             )
             return
-        viewer = os.environ.get("DTE_RUN_USER")
+        viewer = self.viewer or os.environ.get("DTE_RUN_USER")
         if viewer:  # a dashboard's registry is shared: each viewer sees their own runs
             records = [r for r in records if r.user == viewer]
         self._records = sorted(records, key=lambda r: r.started, reverse=True)

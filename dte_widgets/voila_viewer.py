@@ -1,27 +1,46 @@
 """Who is looking at a dashboard served by DTE Hub's dashboards service.
 
-The service tells Voila the viewer's hub name in a header (``X-DTE-User``, set by the service
-and never taken from the browser); Voila hands it to the kernel as ``HTTP_X_DTE_USER``. A
-preheated kernel ran the notebook before anyone asked for it, so it learns the viewer only
-when a request arrives (``voila.utils.wait_for_request``): call ``attribute_runs_to_viewer()``
-in the notebook's last cell. Runs are then recorded under the viewer's name and the run
-history shows the viewer's own runs. Outside a Voila dashboard it does nothing.
+The service tells Voila and Panel the viewer's hub name in a header (``X-DTE-User``, set by the
+service and never taken from the browser). Call ``attribute_runs_to_viewer(dashboard)`` in the
+notebook's last cell: runs are then recorded under the viewer's name and the run history shows
+the viewer's own runs. Outside a dashboard it does nothing.
+
+- Voila hands the header to the kernel as ``HTTP_X_DTE_USER``. A preheated kernel ran the
+  notebook before anyone asked for it, so it learns the viewer only when a request arrives
+  (``voila.utils.wait_for_request``). One kernel serves one viewer: the process's
+  ``DTE_RUN_USER`` says who.
+- ``panel serve`` runs every session in one process: the viewer comes from the session's own
+  request headers (``pn.state.headers``, signed into the session by the server) and is set on
+  this session's twin and run history, not on the process.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["attribute_runs_to_viewer"]
+__all__ = ["attribute_runs_to_viewer", "panel_viewer", "VIEWER_HEADER"]
 
 #: tries to reach Voila for the request of a preheated kernel
 CONNECT_ATTEMPTS = 5
+#: the header in which the dashboards service names the viewer
+VIEWER_HEADER = "X-DTE-User"
 
 
-def attribute_runs_to_viewer() -> str:
-    """Record this kernel's runs under the dashboard viewer's name; the name ("" if none)."""
+def attribute_runs_to_viewer(dashboard=None) -> str:
+    """Record the runs of this dashboard session under its viewer's name; the name ("" if
+    none). ``dashboard``: the session's ``TwinDashboard`` (needed under ``panel serve``)."""
+    from dte_widgets.panel_app import served_by_panel
+
+    if served_by_panel():
+        viewer = panel_viewer()
+        if viewer and dashboard is not None:
+            dashboard.twin.run_user = viewer
+            if dashboard.history is not None:
+                dashboard.history.viewer = viewer
+                dashboard.history.refresh()
+        return viewer
     if "VOILA_KERNEL_ID" not in os.environ:
-        return ""  # JupyterLab, panel serve, nbval: the runs are the notebook owner's
+        return ""  # JupyterLab, nbval: the runs are the notebook owner's
     # A kernel Voila started for this request has the request in its environment already;
     # waiting for one there would block the page until Voila gives up (measured: 300 s).
     if os.environ.get("VOILA_PREHEAT") == "True":
@@ -37,3 +56,11 @@ def attribute_runs_to_viewer() -> str:
     if viewer:
         os.environ["DTE_RUN_USER"] = viewer
     return viewer
+
+
+def panel_viewer() -> str:
+    """The viewer of this ``panel serve`` session, from its request headers ("" if none)."""
+    from panel.io.state import state
+
+    headers = state.headers or {}
+    return next((v for k, v in headers.items() if k.lower() == VIEWER_HEADER.lower()), "")

@@ -53,10 +53,11 @@ def install() -> None:
     shell.showtraceback = showtraceback
 
 
-def record(folder: Path, dashboard: str, error_type, error, trace) -> None:
+def record(folder: Path, dashboard: str, error_type, error, trace, viewer=None) -> None:
+    """Append an error of ``dashboard`` (its viewer: ``viewer``, else the kernel's)."""
     entry = {
         "time": time.time(),
-        "viewer": os.environ.get("HTTP_X_DTE_USER", ""),
+        "viewer": viewer if viewer is not None else os.environ.get("HTTP_X_DTE_USER", ""),
         "error": "".join(traceback.format_exception_only(error_type, error)).strip(),
         "traceback": "".join(traceback.format_exception(error_type, error, trace)),
     }

@@ -40,6 +40,8 @@ main { padding: 2em; display: grid; gap: 1.5em;
 .card h2 { font-size: 1.15em; margin: 0.5em 0 0.3em; }
 .card p { margin: 0.2em 0; line-height: 1.4; }
 .meta { color: #4a4f57; font-size: 0.85em; }
+.card p.also { margin: 0; padding: 0 1em 1em; font-size: 0.9em; }
+.card p.also a { color: #1d5f8f; }
 .empty { grid-column: 1 / -1; }
 """
 
@@ -61,7 +63,9 @@ def _card(dashboard: Dashboard, prefix: str) -> str:
         f"<h2>{html.escape(dashboard.title)}</h2>"
         f"<p>{html.escape(dashboard.description)}</p>"
         f"<p class='meta'>{html.escape(dashboard.domain)} · by {html.escape(dashboard.owner)} · "
-        f"version {dashboard.version}, {published}</p></a></article>"
+        f"version {dashboard.version}, {published}</p></a>"
+        f"<p class='also'><a href='{html.escape(prefix)}p/{html.escape(dashboard.slug)}/'>"
+        f"Open as a Panel app</a></p></article>"
     )
 
 

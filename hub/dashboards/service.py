@@ -8,6 +8,10 @@ Routes, under ``/services/dashboards/``:
 - ``/voila/...``: Voila (``voila_server``), relayed for logged-in viewers: the pages of the
   dashboards they may open, Voila's static files, and the websockets of their kernels; nothing
   else of Voila is reachable;
+- ``GET /p/<name>/``: the same dashboard as a Panel app (a redirect to
+  ``/panel/dashboard?name=``);
+- ``/panel/...``: ``panel serve`` (``panel_server``), relayed the same way: the app's page for
+  a dashboard the viewer may open, its static files and its websocket;
 - ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
 - ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
   ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
@@ -38,6 +42,7 @@ from tornado.httpclient import AsyncHTTPClient
 from hub.dashboards import error_journal
 from hub.dashboards.compute import compute_environment
 from hub.dashboards.gallery import gallery_page
+from hub.dashboards.panel_server import PanelServer
 from hub.dashboards.registry import DashboardRegistry, PublishError
 from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS, title_and_description
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
@@ -144,6 +149,13 @@ def render_path(prefix: str, dashboard) -> str:
     return f"{prefix}voila/voila/render/{dashboard.slug}/v{dashboard.version}.ipynb"
 
 
+class PanelPageHandler(DashboardsHandler):
+    @web.authenticated
+    def get(self, slug):
+        dashboard = self.dashboard_for_viewer(slug)
+        self.redirect(f"{self.settings['service_prefix']}panel/dashboard?name={dashboard.slug}")
+
+
 #: what of Voila a viewer's browser may reach (paths after Voila's base URL)
 _RENDER = re.compile(r"voila/render/([a-z][a-z0-9-]*)/v(\d+)\.ipynb")
 _ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes|files)/[^?#]*")
@@ -151,30 +163,66 @@ _KERNEL = re.compile(r"api/kernels/[0-9a-f-]{36}(/channels)?")
 _SHUTDOWN = re.compile(r"voila/api/shutdown/[0-9a-f-]{36}")
 
 
-class VoilaHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
-    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them."""
+class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
+    """Relays a logged-in viewer's requests to a server behind the service (Voila, Panel), for
+    the paths ``allowed`` lets through; adds the server's credentials and who the viewer is."""
 
-    upstream_name = "the dashboard server"
-
-    def initialize(self, registry, known_groups, voila):
+    def initialize(self, registry, known_groups, server):
         super().initialize(registry, known_groups)
-        self.voila = voila
-        self.upstream = voila.url
+        self.server = server
+        self.upstream = server.url
         self.upstream_ws = None
 
     def check_xsrf_cookie(self):
-        # The one change Voila's page makes is shutting down its own kernel when it closes.
+        # Voila's page makes one change, shutting down its own kernel when it closes; Panel's
+        # page makes none over HTTP.
         pass
 
     def upstream_headers(self):
         headers = forwardable(
             self.request.headers, drop_cookie=True, drop=(VIEWER_HEADER, "Authorization", "Origin")
         )
-        headers["Authorization"] = f"token {self.voila.token}"
         headers[VIEWER_HEADER] = self.viewer()["name"]
         return headers
 
-    def _allowed(self, path: str, method: str) -> None:
+    def allowed(self, path: str, method: str) -> None:
+        """Return if the viewer may make this request; raise 403, 404 or ``_Redirect``."""
+        raise web.HTTPError(404)
+
+    def prepare(self):
+        # jupyter_server prefers a ?token= to the Authorization header the service adds
+        if "token" in self.request.query_arguments:
+            raise web.HTTPError(400, "token is not a parameter of a dashboard page")
+        return super().prepare()
+
+    @web.authenticated
+    async def get(self, path):
+        try:
+            self.allowed(path, "GET")
+        except _Redirect as moved:
+            return self.redirect(moved.location)
+        if self.request.headers.get("Upgrade", "").lower() == "websocket":
+            await websocket.WebSocketHandler.get(self, path)
+        else:
+            await self.forward_http()
+
+    @web.authenticated
+    async def post(self, path):
+        self.allowed(path, "POST")
+        await self.forward_http()
+
+
+class VoilaHandler(UpstreamHandler):
+    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them."""
+
+    upstream_name = "the dashboard server"
+
+    def upstream_headers(self):
+        headers = super().upstream_headers()
+        headers["Authorization"] = f"token {self.server.token}"
+        return headers
+
+    def allowed(self, path: str, method: str) -> None:
         render = _RENDER.fullmatch(path)
         if render and method == "GET":
             dashboard = self.dashboard_for_viewer(render.group(1))
@@ -187,27 +235,26 @@ class VoilaHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
             return
         raise web.HTTPError(404)
 
-    def prepare(self):
-        # jupyter_server prefers a ?token= to the Authorization header the service adds
-        if "token" in self.request.query_arguments:
-            raise web.HTTPError(400, "token is not a parameter of a dashboard page")
-        return super().prepare()
 
-    @web.authenticated
-    async def get(self, path):
-        try:
-            self._allowed(path, "GET")
-        except _Redirect as moved:
-            return self.redirect(moved.location)
-        if self.request.headers.get("Upgrade", "").lower() == "websocket":
-            await websocket.WebSocketHandler.get(self, path)
-        else:
-            await self.forward_http()
+#: what of ``panel serve`` a viewer's browser may reach (paths after its prefix)
+_PANEL_STATIC = re.compile(r"static/[^?#]*")
 
-    @web.authenticated
-    async def post(self, path):
-        self._allowed(path, "POST")
-        await self.forward_http()
+
+class PanelHandler(UpstreamHandler):
+    """The Panel app's page for a dashboard the viewer may open, its static files and its
+    websocket (whose session token only ``panel serve`` can sign, for a page let through)."""
+
+    upstream_name = "the Panel server"
+
+    def allowed(self, path: str, method: str) -> None:
+        if method != "GET":
+            raise web.HTTPError(404)
+        if path == "dashboard":
+            self.dashboard_for_viewer(self.get_query_argument("name", ""))
+            return
+        if path in ("dashboard/ws", "favicon.ico") or _PANEL_STATIC.fullmatch(path):
+            return
+        raise web.HTTPError(404)
 
 
 class _Redirect(Exception):
@@ -323,7 +370,11 @@ def hub_groups(api_url: str, token: str):
 
 
 def make_app(
-    registry: DashboardRegistry, prefix: str, known_groups=None, voila: VoilaServer | None = None
+    registry: DashboardRegistry,
+    prefix: str,
+    known_groups=None,
+    voila: VoilaServer | None = None,
+    panel: PanelServer | None = None,
 ) -> web.Application:
     prefix = prefix.rstrip("/") + "/"
     arguments = {"registry": registry, "known_groups": known_groups}
@@ -336,7 +387,12 @@ def make_app(
         (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
     ]
     if voila is not None:
-        routes.append((prefix + r"voila/(.*)", VoilaHandler, {**arguments, "voila": voila}))
+        routes.append((prefix + r"voila/(.*)", VoilaHandler, {**arguments, "server": voila}))
+    if panel is not None:
+        routes += [
+            (prefix + r"p/([a-z][a-z0-9-]*)/?", PanelPageHandler, arguments),
+            (prefix + r"panel/(.*)", PanelHandler, {**arguments, "server": panel}),
+        ]
     return web.Application(
         routes, service_prefix=prefix, **oauth_application_settings(prefix, "dashboards")
     )
@@ -372,37 +428,42 @@ async def serve() -> None:
     publish_platform_dashboards(registry, settings.hub.admin)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/dashboards/")
     known_groups = hub_groups(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
+    # the platform's catalog, a cache and run registry of the service's own
+    environment = {
+        "DTE_CATALOG_SHARED": str(state.catalog_dir),
+        "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
+        "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
+        "MPLBACKEND": "agg",
+        # ensembles run on a gateway cluster per viewer session (hub/dashboards/compute.py)
+        **compute_environment(),
+        # the service account may have no home of its own
+        "HOME": str(registry.folder),
+        "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
+    }
+    voila_port, panel_port = free_ports(2)
     voila = VoilaServer(
         registry,
-        free_ports(1)[0],
+        voila_port,
         prefix,
-        environment={
-            # the platform's catalog, a cache and run registry of the service's own
-            "DTE_CATALOG_SHARED": str(state.catalog_dir),
-            "DTE_CATALOG_CACHE": str(registry.folder / "catalog-cache"),
-            "DTE_RUN_REGISTRY": str(registry.folder / "runs.sqlite"),
-            "MPLBACKEND": "agg",
-            # ensembles run on a gateway cluster per viewer session (hub/dashboards/compute.py)
-            **compute_environment(),
-            # the service account may have no home of its own
-            "HOME": str(registry.folder),
-            "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
-        },
+        environment=environment,
         pool_size=settings.dashboards.pool_size,
         pools=settings.dashboards.pools,
     )
+    panel = PanelServer(registry, panel_port, prefix, environment=environment)
     # every open dashboard page is a request to Voila: tornado's default of 10 at once would
     # queue the eleventh viewer behind the first ten
     AsyncHTTPClient.configure(None, max_clients=200)
     voila.start()
+    panel.start()
     try:
-        app = make_app(registry, prefix, known_groups, voila)
+        app = make_app(registry, prefix, known_groups, voila, panel)
         host, port = service_address()
         app.listen(port, host)
         log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
         await stop_event().wait()
-    finally:  # Voila and its kernels end with the service
+    finally:  # Voila and its kernels, and Panel, end with the service
         voila.stop()
+        panel.stop()
 
 
 def main() -> None:

@@ -26,13 +26,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dte_widgets.voila_viewer import VIEWER_HEADER
 from hub.dashboards.error_journal import JOURNAL_ENV, journal_folder
 from hub.dashboards.kernel_startup import install_startup
 from hub.dashboards.registry import DashboardRegistry
 
 __all__ = ["VoilaServer", "VIEWER_HEADER"]
 
-VIEWER_HEADER = "X-DTE-User"
 #: how long a cell's outputs may trail its reply when the machine is busy
 IOPUB_TIMEOUT_S = 120
 #: seconds between a pool kernel being taken and its replacement starting

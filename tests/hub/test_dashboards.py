@@ -281,6 +281,54 @@ def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
     assert [run.user for run in runs] == [dt_user.name]
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("slug", "twin"),
+    [
+        ("flood", "FloodTwin"),
+        ("drought", "DroughtTwin"),
+        ("detector-noise", "DetectorNoiseTwin"),
+        ("calorimeter", "CalorimeterTwin"),
+    ],
+)
+def test_each_twin_dashboard_runs_as_a_panel_app_through_the_hub(platform, dt_user, slug, twin):
+    """The gallery's "Open as a Panel app": the same notebook in ``panel serve``, behind the
+    hub's login, the run recorded as the viewer's."""
+    from tests.browser import browser_page
+    from tests.dte_widgets.test_dashboard_browser import KNOWN_PANEL_NOISE, drive_the_dashboard
+
+    path = platform.state / "dashboards" / "runs.sqlite"
+    # opened only if it exists: made here, it would be root's and the service could not write
+    before = {run.run_id for run in RunRegistry(path).runs(twin)} if path.exists() else set()
+    with browser_page() as (page, requests_made, console_errors):
+        page.goto(platform.url)
+        page.fill("input[name=username]", dt_user.name)
+        page.fill("input[name=password]", dt_user.password)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url("**/services/dashboards/", timeout=60_000)
+        page.click(f"[data-dashboard='{slug}'] p.also a")
+        page.wait_for_url(f"**/services/dashboards/panel/dashboard?name={slug}", timeout=60_000)
+        drive_the_dashboard(page)
+    assert requests_made.offsite == []
+    assert [e for e in console_errors if not e.startswith(KNOWN_PANEL_NOISE)] == []
+    new = [run for run in RunRegistry(path).runs(twin) if run.run_id not in before]
+    assert [run.user for run in new] == [dt_user.name]
+
+
+def test_panel_apps_open_only_for_the_dashboards_groups(platform, author, dt_user):
+    panel = platform.url + "/services/dashboards/panel/"
+    assert publish(author, "river-panel").status_code == 201  # for dt-developers only
+    refused = dt_user.session.get(panel + "dashboard?name=river-panel", timeout=30)
+    assert refused.status_code == 403 and "not in a group" in refused.text
+    opened = author.session.get(platform.url + "/services/dashboards/p/river-panel/", timeout=120)
+    assert opened.status_code == 200 and opened.url.endswith("panel/dashboard?name=river-panel")
+    for path in ("", "dashboard", "dashboard?name=nothing-here", "admin", "dashboard/metadata"):
+        answer = dt_user.session.get(panel + path, timeout=30, allow_redirects=False)
+        assert answer.status_code in (403, 404), path
+    anonymous = requests.get(panel + "dashboard?name=flood", timeout=30)
+    assert anonymous.url.startswith(platform.url + "/hub/login")
+
+
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
     voila = platform.url + "/services/dashboards/voila/"
     for path in (

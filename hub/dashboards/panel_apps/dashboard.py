@@ -1,0 +1,70 @@
+"""The one Panel app of the dashboards service: a session runs the dashboard its URL names.
+
+``panel serve`` runs this file once per browser session (``.../panel/dashboard?name=flood``). It
+reads the dashboard's current version from the registry and runs the notebook's code cells in
+a namespace of the session's own, so the notebook's ``servable(...)`` (``dte_widgets.
+panel_app``) becomes the page: the same code as in JupyterLab and Voila. The service has
+already checked that the viewer may open this dashboard; the session's request carries the
+viewer's name (``X-DTE-User``), which the notebook's ``attribute_runs_to_viewer(dashboard)``
+gives to this session's twin. A republication is seen by the next session; a session keeps the
+version it started with. An error is kept for the owner (``error_journal``) and the viewer reads
+a sentence without the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import panel as pn
+
+from dte_widgets.voila_viewer import panel_viewer
+from hub.dashboards import error_journal
+from hub.dashboards.panel_server import REGISTRY_ENV
+from hub.dashboards.registry import DashboardRegistry
+
+
+def _code_of(cell_source: str) -> str:
+    """A code cell as plain Python: IPython's ``%magic`` and ``!shell`` lines are left out (no
+    IPython here, and a dashboard has no business running shell commands)."""
+    return "\n".join(
+        line for line in cell_source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
+
+
+def _show_problem(text: str) -> None:
+    pn.pane.Alert(text, alert_type="danger").servable(title="Dashboard unavailable")
+
+
+def run_session() -> None:
+    registry = DashboardRegistry(Path(os.environ[REGISTRY_ENV]))
+    name = pn.state.session_args.get("name", [b""])[0].decode(errors="replace")
+    dashboard = registry.get(name)
+    if dashboard is None:
+        _show_problem(f"No dashboard {name!r} is published.")
+        return
+    notebook = nbformat.read(registry.notebook_path(dashboard), as_version=4)
+    namespace = {"__name__": "__main__"}
+    try:
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                where = f"<{dashboard.slug} v{dashboard.version} cell {index + 1}>"
+                exec(compile(_code_of(cell.source), where, "exec"), namespace)  # noqa: S102
+    except Exception:
+        error_journal.record(
+            error_journal.journal_folder(registry.folder),
+            dashboard.slug,
+            *sys.exc_info(),
+            viewer=panel_viewer(),
+        )
+        _show_problem(
+            "This dashboard ran into an error. Its owner can read what went wrong; try again later."
+        )
+
+
+# ``panel serve`` runs this file as a module of its own per session (bokeh_app_<id>); an import
+# from elsewhere runs nothing
+if __name__.startswith("bokeh_app_"):
+    run_session()

@@ -329,6 +329,47 @@ def test_panel_apps_open_only_for_the_dashboards_groups(platform, author, dt_use
     assert anonymous.url.startswith(platform.url + "/hub/login")
 
 
+def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platform, author):
+    """The session token carries the request (dashboard, viewer): only panel serve signs one,
+    for a page the service let through; an unsigned token is refused."""
+    import re
+
+    import websocket
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+
+    page = author.session.get(
+        platform.url + "/services/dashboards/panel/dashboard?name=flood", timeout=120
+    )
+    assert page.status_code == 200
+    token = re.search(r'"token":\s*"([^"]+)"', page.text.replace('\\"', '"')).group(1)
+    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
+    cookies = "; ".join(f"{c.name}={c.value}" for c in author.session.cookies)
+
+    def first_message(session_token: str) -> str:
+        try:
+            connection = websocket.create_connection(
+                address,
+                subprotocols=["bokeh", session_token],
+                header=[f"Cookie: {cookies}"],
+                timeout=60,
+            )
+        except websocket.WebSocketException:
+            return ""
+        try:
+            return connection.recv() or ""
+        except (websocket.WebSocketException, OSError):
+            return ""
+        finally:
+            connection.close()
+
+    assert '"msgtype":"ACK"' in first_message(token).replace(" ", "")
+    forged = generate_jwt_token(
+        generate_session_id(),
+        extra_payload={"headers": {"X-DTE-User": "admin"}, "arguments": {"name": [b"x"]}},
+    )
+    assert "ACK" not in first_message(forged)
+
+
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
     voila = platform.url + "/services/dashboards/voila/"
     for path in (

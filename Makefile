@@ -33,6 +33,9 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	test -x $(BIN)/python || UV_PYTHON_DOWNLOADS=never $(BOOT_PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV)
 	test -x $(BIN)/uv || $(BOOT_PYTHON) -m uv pip install --quiet --python $(BIN)/python uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	# JupyterLab: the lab extension (launcher, publish action), built from the npm registry
+	# against this JupyterLab, before the package that lists its files
+	PYTHON=$(BIN)/python extensions/labextension/build
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null 2>&1
 	install -D -m 644 -t $(VENV)/etc/jupyter/jupyter_server_config.d \
@@ -40,8 +43,7 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	# Voila: the "dte" template (no CDN stylesheets) and its settings, for every Voila here
 	install -D -m 644 -t $(VENV)/share/jupyter/voila/templates/dte extensions/voila/templates/dte/*
 	install -D -m 644 extensions/voila/voila.json $(VENV)/etc/jupyter/voila.json
-	# JupyterLab: the launcher extension, built from the npm registry against this JupyterLab
-	PYTHON=$(BIN)/python extensions/labextension/build
+	# an editable install places no data files: the built lab extension is copied in
 	rm -rf $(LABEXTENSION)
 	mkdir -p $(LABEXTENSION)
 	cp -R extensions/labextension/dist/. $(LABEXTENSION)/

@@ -9,6 +9,9 @@ Measured in headless Chromium, in one run (the machine is noisy: compare medians
 - ``concurrent``: ``--viewers`` DT users opening the flood dashboard at the same moment, on a
   platform preheating that many kernels for it (``[dashboards] pools``, as an operator expecting
   a class would): median and p95 time to interactive and the number of failed views;
+- ``panel_through_hub``: the same, for each twin as a Panel app of the dashboards service
+  (``/services/dashboards/p/<name>/``: one ``panel serve`` process, a session per view), with
+  ``concurrent`` viewers too (no pool to size: sessions share the process);
 - ``stock_voila``: the same flood notebook served by a stock ``voila`` (no preheating, no hub,
   default template), the anchor;
 - ``memory_mb_per_viewer``: resident memory of one dashboard kernel (each viewer holds one).
@@ -134,34 +137,38 @@ async def launch(playwright):
 
 
 async def one_viewer_at_a_time(runs: int) -> dict:
-    """Each twin dashboard, cold then warm, with the platform's default pool (1 kernel)."""
+    """Each twin dashboard, cold then warm, with the platform's default pool (1 kernel); then
+    each as a Panel app."""
     from playwright.async_api import async_playwright
 
-    report: dict = {}
+    report: dict = {"panel": {}}
     with shared_temp_folder() as folder, running_platform(folder / "state") as platform:
         (person,) = viewers_of(platform, 1)
         async with async_playwright() as playwright:
             browser = await launch(playwright)
             context = await logged_in_context(browser, platform, person)
-            base = f"{platform.url}/services/dashboards/d/"
-            for slug in TWINS:
-                cold = await time_to_interactive(context, base + f"{slug}/")
-                warm = []
-                for _ in range(runs):
-                    await asyncio.sleep(REFILL_DELAY_S + 3)  # let the pool refill
-                    warm.append(await time_to_interactive(context, base + f"{slug}/"))
-                report[slug] = {"cold_s": round(cold, 3), "warm": stats(warm)}
+            for front, pause in (("d", REFILL_DELAY_S + 3), ("p", 1)):
+                shown = report if front == "d" else report["panel"]
+                base = f"{platform.url}/services/dashboards/{front}/"
+                for slug in TWINS:
+                    cold = await time_to_interactive(context, base + f"{slug}/")
+                    warm = []
+                    for _ in range(runs):
+                        await asyncio.sleep(pause)  # Voila: let the pool refill
+                        warm.append(await time_to_interactive(context, base + f"{slug}/"))
+                    shown[slug] = {"cold_s": round(cold, 3), "warm": stats(warm)}
             report["memory_mb_per_viewer"] = kernel_memory_mb(platform.state)
             await browser.close()
     return report
 
 
-async def many_viewers_at_once(viewers: int) -> dict:
-    """``viewers`` DT users opening the flood dashboard at the same moment, on a platform whose
-    operator preheats that many kernels for it (``[dashboards] pools = { flood = N }``)."""
+async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
+    """``viewers`` DT users opening the flood dashboard at the same moment: in Voila (``front``
+    "d") on a platform whose operator preheats that many kernels for it (``[dashboards] pools =
+    { flood = N }``), or as a Panel app ("p")."""
     from playwright.async_api import async_playwright
 
-    settings = {"dashboards": {"pools": {"flood": viewers}}}
+    settings = {"dashboards": {"pools": {"flood": viewers if front == "d" else 1}}}
     with (
         shared_temp_folder() as folder,
         running_platform(folder / "state", settings) as platform,
@@ -170,9 +177,10 @@ async def many_viewers_at_once(viewers: int) -> dict:
         async with async_playwright() as playwright:
             browser = await launch(playwright)
             contexts = [await logged_in_context(browser, platform, p) for p in people]
-            wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
+            if front == "d":
+                wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
             await asyncio.sleep(5)  # the other dashboards' pools settle
-            url = f"{platform.url}/services/dashboards/d/flood/"
+            url = f"{platform.url}/services/dashboards/{front}/flood/"
             before = cpu_seconds()
             results = await asyncio.gather(
                 *(time_to_interactive(c, url, 300) for c in contexts), return_exceptions=True
@@ -252,9 +260,16 @@ def main() -> None:
     options = parser.parse_args()
     report = {"stock_voila_flood": asyncio.run(stock_voila(options.runs))}
     report["through_hub"] = asyncio.run(one_viewer_at_a_time(options.runs))
+    report["panel_through_hub"] = report["through_hub"].pop("panel")
     report["through_hub"]["concurrent"] = asyncio.run(many_viewers_at_once(options.viewers))
+    report["panel_through_hub"]["concurrent"] = asyncio.run(
+        many_viewers_at_once(options.viewers, front="p")
+    )
+    stock = report["stock_voila_flood"]["median_s"]
     warm = report["through_hub"]["flood"]["warm"]["median_s"]
-    report["flood_warm_vs_stock"] = round(warm / report["stock_voila_flood"]["median_s"], 3)
+    report["flood_warm_vs_stock"] = round(warm / stock, 3)
+    panel = report["panel_through_hub"]["flood"]["warm"]["median_s"]
+    report["flood_panel_warm_vs_stock"] = round(panel / stock, 3)
     report["targets"] = {"warm_median_s": 1.5, "concurrent_p95_s": 5.0}
     print(json.dumps(report, indent=2))
 

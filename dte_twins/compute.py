@@ -22,7 +22,9 @@ def find_client():
        else a new one scaled adaptively within the platform's limits. In a dashboard's kernel
        (``DTE_CLUSTER_PER_SESSION`` is set) always a cluster of its own, for this viewer only,
        shut down with the kernel: the clusters of all dashboard sessions share one gateway
-       identity, and one viewer's work must not queue behind another's;
+       identity, and one viewer's work must not queue behind another's. (The Panel apps'
+       sessions all run in one process, so they share that process's cluster, held to the same
+       limits and shut down with the process);
     3. a local cluster on this machine, started once and reused (Binder, tests, laptops).
     """
     from distributed import Client, LocalCluster, get_client

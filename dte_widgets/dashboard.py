@@ -21,6 +21,7 @@ from dte_widgets.alert_banner import AlertBanner
 from dte_widgets.forms import ParameterForm
 from dte_widgets.scenarios import ScenarioRunner
 from dte_widgets.views import HistogramView, MapView, SpectrogramView, TimeSeriesView
+from dte_widgets.voila_viewer import session_viewer
 
 __all__ = ["TwinDashboard", "views_for"]
 
@@ -97,6 +98,9 @@ class TwinDashboard(widgets.VBox):
         **kwargs,
     ):
         self.twin = twin
+        # in a ``panel serve`` session (many viewers, one process) the runs are its viewer's
+        if getattr(twin, "run_user", "") is None:
+            twin.run_user = session_viewer()
         self.result = None
         self.views: dict[str, widgets.Widget] = {}
         self.form = ParameterForm(twin, parameters)

@@ -23,6 +23,7 @@ import traitlets
 from dte_twins.provenance import RunRecord, RunRegistry, to_prov_json
 from dte_widgets.markup import LABEL_STYLE, error_html
 from dte_widgets.markup import escape as _escape
+from dte_widgets.voila_viewer import session_viewer
 
 __all__ = ["RunHistory"]
 
@@ -54,9 +55,9 @@ class RunHistory(widgets.VBox):
 
     def __init__(self, registry=None, twin=None, max_rows: int = 200, **kwargs):
         self._registry_source = registry
-        #: show only this viewer's runs (a shared dashboard's registry); default
-        #: ``DTE_RUN_USER``, which a Voila dashboard's kernel sets for its one viewer
-        self.viewer: str | None = None
+        #: show only this viewer's runs (a shared dashboard's registry): a ``panel serve``
+        #: session's viewer, else ``DTE_RUN_USER``, which a Voila kernel sets for its viewer
+        self.viewer: str | None = session_viewer()
         #: the ``RunRegistry`` shown (None while it cannot be opened)
         self.registry: RunRegistry | None = None
         self.max_rows = max_rows

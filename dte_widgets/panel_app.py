@@ -22,6 +22,8 @@ import sys
 
 __all__ = ["servable", "served_by_panel", "LOCAL_ICONS"]
 
+#: how often a page is made again when another session's widget broke the making
+RACE_RETRIES = 10
 #: Font Awesome as Panel serves it (``panel serve`` maps /static/extensions/panel to its dist)
 LOCAL_ICONS = "static/extensions/panel/bundled/font-awesome/css/all.min.css"
 
@@ -54,4 +56,14 @@ def servable(widget, title: str = "DTE Hub"):
     # not extension("ipywidgets"): that adds Font Awesome from the CDN; the pane loads
     # ipywidgets_bokeh by itself
     pn.extension()
-    return pn.panel(widget).servable(title=title)
+    pane = pn.panel(widget)
+    # Panel's ipywidgets pane walks every ipywidget of the process while making the page;
+    # another session's thread making a widget meanwhile breaks the walk (measured: 1 to 3 of
+    # 20 viewers at once got an error page). Nothing was added to the page yet: walk again.
+    for attempt in range(RACE_RETRIES):
+        try:
+            return pane.servable(title=title)
+        except RuntimeError as error:
+            if "changed size during iteration" not in str(error) or attempt == RACE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["attribute_runs_to_viewer", "panel_viewer", "VIEWER_HEADER"]
+__all__ = ["attribute_runs_to_viewer", "panel_viewer", "session_viewer", "VIEWER_HEADER"]
 
 #: tries to reach Voila for the request of a preheated kernel
 CONNECT_ATTEMPTS = 5
@@ -56,6 +56,15 @@ def attribute_runs_to_viewer(dashboard=None) -> str:
     if viewer:
         os.environ["DTE_RUN_USER"] = viewer
     return viewer
+
+
+def session_viewer() -> str | None:
+    """The viewer of this ``panel serve`` session; None elsewhere (a kernel has one viewer,
+    named by ``DTE_RUN_USER``). Widgets made in a session take it, so its runs and history
+    are the viewer's even in a notebook that never calls ``attribute_runs_to_viewer``."""
+    from dte_widgets.panel_app import served_by_panel
+
+    return (panel_viewer() or None) if served_by_panel() else None
 
 
 def panel_viewer() -> str:

@@ -38,6 +38,7 @@ def running_jupyter_server(root: Path, environment: dict, command=None, timeout:
     port, token = free_port(), secrets.token_hex(16)
     command = list(command or [sys.executable, "-m", "jupyter_server"])
     log = root / f"jupyter-{port}.log"
+    log_file = open(log, "wb")  # closed with the server
     process = subprocess.Popen(
         [
             *command,
@@ -51,7 +52,7 @@ def running_jupyter_server(root: Path, environment: dict, command=None, timeout:
         cwd=root,
         env={**environment, "JUPYTER_TOKEN": token},
         stdout=subprocess.DEVNULL,
-        stderr=open(log, "wb"),
+        stderr=log_file,
     )
     url = f"http://127.0.0.1:{port}"
     session = requests.Session()
@@ -74,3 +75,5 @@ def running_jupyter_server(root: Path, environment: dict, command=None, timeout:
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(10)
+        log_file.close()

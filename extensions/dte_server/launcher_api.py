@@ -8,12 +8,11 @@ twin's dashboard, each with where it opens.
 
 ``POST dte/api/launcher/catalog`` gives the notebook the catalog card opens: ``DTE data
 catalog.ipynb`` in the server's root, on the DTE kernel, written the first time (later the
-user's own copy is opened as they left it).
+user's own copy is opened as they left it, and run only if it is still as written).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,7 +22,12 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 
-from extensions.dte_server.publish_api import ask_service, dashboard_page, service_url
+from extensions.dte_server.publish_api import (
+    ask_service,
+    dashboard_page,
+    service_json,
+    service_url,
+)
 from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS, title_and_description
 
 __all__ = ["launcher_routes", "CATALOG_NOTEBOOK"]
@@ -62,9 +66,14 @@ class LauncherHandler(APIHandler):
         )
 
     async def hub_dashboards(self) -> tuple[list, str | None]:
-        response = await ask_service("GET", service_url())
-        if response.code != 200:
-            return [], f"the dashboards service answered {response.code}; try again shortly"
+        """The dashboards the service lets this user open; none, and why, if it cannot say."""
+        try:
+            response = await ask_service("GET", service_url())
+            if response.code != 200:
+                return [], f"the dashboards service answered {response.code}; try again shortly"
+            listed = service_json(response)["dashboards"]
+        except web.HTTPError as error:
+            return [], error.log_message
         return [
             {
                 "name": d["slug"],
@@ -73,7 +82,7 @@ class LauncherHandler(APIHandler):
                 "domain": d["domain"],
                 "url": dashboard_page(d["slug"]),
             }
-            for d in json.loads(response.body)["dashboards"]
+            for d in listed
         ], None
 
     def twin_notebooks(self) -> list:
@@ -104,24 +113,30 @@ class CatalogNotebookHandler(APIHandler):
     @authorized
     async def post(self):
         contents = self.contents_manager
-        if not await ensure_async(contents.file_exists(CATALOG_NOTEBOOK)):
-            notebook = nbformat.v4.new_notebook(
-                cells=[
-                    nbformat.v4.new_markdown_cell(_CATALOG_INTRO),
-                    nbformat.v4.new_code_cell(_CATALOG_CODE),
-                ],
-                metadata={
-                    "kernelspec": {
-                        "name": "dte",
-                        "display_name": "DTE (Python 3)",
-                        "language": "python",
-                    }
-                },
+        if await ensure_async(contents.file_exists(CATALOG_NOTEBOOK)):
+            model = await ensure_async(contents.get(CATALOG_NOTEBOOK, type="notebook"))
+            sources = [cell.source for cell in model["content"].cells]
+            # run on open only as written here: the user's own cells may be long or heavy
+            return self.finish(
+                {"path": CATALOG_NOTEBOOK, "as_written": sources == [_CATALOG_INTRO, _CATALOG_CODE]}
             )
-            await ensure_async(
-                contents.save({"type": "notebook", "content": notebook}, CATALOG_NOTEBOOK)
-            )
-        self.finish({"path": CATALOG_NOTEBOOK})
+        notebook = nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell(_CATALOG_INTRO),
+                nbformat.v4.new_code_cell(_CATALOG_CODE),
+            ],
+            metadata={
+                "kernelspec": {
+                    "name": "dte",
+                    "display_name": "DTE (Python 3)",
+                    "language": "python",
+                }
+            },
+        )
+        await ensure_async(
+            contents.save({"type": "notebook", "content": notebook}, CATALOG_NOTEBOOK)
+        )
+        self.finish({"path": CATALOG_NOTEBOOK, "as_written": True})
 
 
 def launcher_routes(base: str) -> list:

@@ -23,7 +23,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-__all__ = ["publish_routes", "service_url", "ask_service", "dashboard_page"]
+__all__ = ["publish_routes", "service_url", "ask_service", "service_json", "dashboard_page"]
 
 #: the fields of a publication besides the notebook (``hub/dashboards/service.py``)
 FIELDS = ("title", "description", "groups", "domain")
@@ -74,6 +74,22 @@ def dashboard_page(slug: str) -> str:
     return f"{urlparse(os.environ['DTE_DASHBOARDS_URL']).path.rstrip('/')}/d/{slug}/"
 
 
+def service_json(response) -> dict:
+    """The service's JSON answer; HTTP 502 if it is none (an HTML error page of the proxy, a
+    redirect to a login page)."""
+    try:
+        answer = json.loads(response.body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or (
+        response.code in (200, 201) and "slug" not in answer and "dashboards" not in answer
+    ):
+        raise web.HTTPError(
+            502, f"the dashboards service gave an unexpected answer ({response.code}); try again"
+        )
+    return answer
+
+
 class PublishHandler(APIHandler):
     auth_resource = "contents"
 
@@ -84,10 +100,10 @@ class PublishHandler(APIHandler):
         self.set_status(response.code)
         if response.code == 204 or not response.body:
             return self.finish()
-        self.set_header("Content-Type", "application/json")
-        answer = json.loads(response.body)
+        answer = service_json(response)
         if method == "PUT" and response.code in (200, 201):
             answer["page"] = dashboard_page(answer["slug"])
+        self.set_header("Content-Type", "application/json")
         self.finish(answer)
 
 

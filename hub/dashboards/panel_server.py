@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hub.dashboards.child_server import ChildServer
 from hub.dashboards.registry import DashboardRegistry
 
 __all__ = ["PanelServer", "APP", "REGISTRY_ENV"]
@@ -34,7 +35,7 @@ REGISTRY_ENV = "DTE_DASHBOARDS_DIR"
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
 
 
-class PanelServer:
+class PanelServer(ChildServer):
     """The ``panel serve`` process of the dashboards service."""
 
     def __init__(self, registry: DashboardRegistry, port: int, prefix: str, environment=None):
@@ -75,11 +76,3 @@ class PanelServer:
             self.process = subprocess.Popen(
                 self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
             )
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()

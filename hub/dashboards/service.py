@@ -38,6 +38,7 @@ from pathlib import Path
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web, websocket
 from tornado.httpclient import AsyncHTTPClient
+from tornado.ioloop import PeriodicCallback
 
 from hub.dashboards import error_journal
 from hub.dashboards.compute import compute_environment
@@ -250,7 +251,11 @@ class PanelHandler(UpstreamHandler):
         if method != "GET":
             raise web.HTTPError(404)
         if path == "dashboard":
-            self.dashboard_for_viewer(self.get_query_argument("name", ""))
+            # exactly one name: the app runs the one checked here, not another one also given
+            names = self.get_query_arguments("name")
+            if len(names) != 1:
+                raise web.HTTPError(400, "name the one dashboard to open: ?name=<dashboard>")
+            self.dashboard_for_viewer(names[0])
             return
         if path in ("dashboard/ws", "favicon.ico") or _PANEL_STATIC.fullmatch(path):
             return
@@ -453,17 +458,24 @@ async def serve() -> None:
     # every open dashboard page is a request to Voila: tornado's default of 10 at once would
     # queue the eleventh viewer behind the first ten
     AsyncHTTPClient.configure(None, max_clients=200)
-    voila.start()
-    panel.start()
     try:
+        voila.start()
+        panel.start()
         app = make_app(registry, prefix, known_groups, voila, panel)
         host, port = service_address()
         app.listen(port, host)
         log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
+        # a dead Voila or Panel is started again within seconds, not at the next hub restart
+        watch = PeriodicCallback(lambda: [s.restart_if_dead() for s in (voila, panel)], 5000)
+        watch.start()
         await stop_event().wait()
+        watch.stop()
     finally:  # Voila and its kernels, and Panel, end with the service
-        voila.stop()
-        panel.stop()
+        for server in (voila, panel):
+            try:
+                server.stop()
+            except OSError:
+                log.exception("could not stop %s", type(server).__name__)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from dte_widgets.voila_viewer import VIEWER_HEADER
+from hub.dashboards.child_server import ChildServer
 from hub.dashboards.error_journal import JOURNAL_ENV, journal_folder
 from hub.dashboards.kernel_startup import install_startup
 from hub.dashboards.registry import DashboardRegistry
@@ -41,7 +42,7 @@ REFILL_DELAY_S = 5
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
 
 
-class VoilaServer:
+class VoilaServer(ChildServer):
     """The Voila process of the dashboards service."""
 
     def __init__(
@@ -145,11 +146,3 @@ class VoilaServer:
             self.process = subprocess.Popen(
                 self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
             )
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()

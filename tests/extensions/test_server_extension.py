@@ -55,14 +55,19 @@ def test_a_table_preview_is_its_first_rows(server):
 
 
 def test_a_grid_preview_is_its_shape_and_ranges(server):
-    shown = api(server, "catalog/floodplain_terrain/preview", params={"size": "small"}).json()
-    expected = read_entry("floodplain_terrain", "small")
+    answer = api(server, "catalog/floodplain_terrain/preview", params={"size": "small"})
+    assert answer.status_code == 200, answer.text
+    shown, expected = answer.json(), read_entry("floodplain_terrain", "small")
     assert shown["kind"] == "grid"
     assert shown["dims"] == {str(d): int(s) for d, s in expected.sizes.items()}
-    for name, variable in shown["variables"].items():
-        if "min" in variable and variable["min"] is not None:
-            low, high = float(expected[name].min()), float(expected[name].max())
-            assert low <= variable["min"] <= variable["max"] <= high
+    assert set(shown["variables"]) == set(expected.data_vars)
+    numeric = [name for name in expected.data_vars if expected[name].dtype.kind == "f"]
+    assert numeric
+    for name in numeric:
+        low, high = float(expected[name].min()), float(expected[name].max())
+        # every cell of a small grid is sampled: the range is the variable's own
+        assert shown["variables"][name]["min"] == pytest.approx(low, rel=1e-6)
+        assert shown["variables"][name]["max"] == pytest.approx(high, rel=1e-6)
 
 
 def test_one_entrys_metadata(server):
@@ -125,6 +130,8 @@ def test_the_launcher_offers_the_catalog_and_each_twin_as_a_voila_dashboard(serv
 def test_the_catalog_card_keeps_one_notebook_on_the_dte_kernel(server):
     _, _, home, _ = server
     first = api(server, "launcher/catalog", "POST").json()
+    assert first["as_written"] is True
+    assert api(server, "launcher/catalog", "POST").json() == first  # the same, again
     notebook = nbformat.read(home / first["path"], as_version=4)
     assert notebook.metadata.kernelspec.name == "dte"
     assert "CatalogBrowser()" in notebook.cells[-1].source
@@ -132,5 +139,5 @@ def test_the_catalog_card_keeps_one_notebook_on_the_dte_kernel(server):
     notebook.cells.append(nbformat.v4.new_code_cell("browser.data"))
     nbformat.write(notebook, home / first["path"])
     again = api(server, "launcher/catalog", "POST").json()
-    assert again == first
+    assert again == {"path": first["path"], "as_written": False}  # opened, not run
     assert len(nbformat.read(home / first["path"], as_version=4).cells) == 3

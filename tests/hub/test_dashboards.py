@@ -164,6 +164,13 @@ def test_publishing_and_the_launcher_through_the_server_extension(platform, auth
     """JupyterLab's publish action: the notebook's path in the author's server, the same
     service API and rules behind it."""
     author.start_server()
+    try:
+        check_publishing_and_the_launcher(author, dt_user)
+    finally:
+        author.stop_server()
+
+
+def check_publishing_and_the_launcher(author, dt_user):
     server = f"/user/{author.name}"
     saved = author.api(
         "PUT",
@@ -197,7 +204,6 @@ def test_publishing_and_the_launcher_through_the_server_extension(platform, auth
     assert author.api("DELETE", f"{server}/dte/api/dashboards/lab-river").status_code == 204
     after = dt_user.api("GET", "/services/dashboards/api/dashboards").json()["dashboards"]
     assert "lab-river" not in {d["slug"] for d in after}
-    author.stop_server()
 
 
 @pytest.mark.browser
@@ -322,9 +328,13 @@ def test_panel_apps_open_only_for_the_dashboards_groups(platform, author, dt_use
     assert refused.status_code == 403 and "not in a group" in refused.text
     opened = author.session.get(platform.url + "/services/dashboards/p/river-panel/", timeout=120)
     assert opened.status_code == 200 and opened.url.endswith("panel/dashboard?name=river-panel")
-    for path in ("", "dashboard", "dashboard?name=nothing-here", "admin", "dashboard/metadata"):
+    for path in ("", "dashboard?name=nothing-here", "admin", "dashboard/metadata"):
         answer = dt_user.session.get(panel + path, timeout=30, allow_redirects=False)
         assert answer.status_code in (403, 404), path
+    # one name, the one checked: a second name cannot smuggle in a dashboard of another group
+    for query in ("", "?name=river-panel&name=flood", "?name=flood&name=river-panel"):
+        answer = dt_user.session.get(panel + "dashboard" + query, timeout=30)
+        assert answer.status_code == 400 and "name the one dashboard" in answer.text, query
     anonymous = requests.get(panel + "dashboard?name=flood", timeout=30)
     assert anonymous.url.startswith(platform.url + "/hub/login")
 
@@ -368,6 +378,33 @@ def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platfo
         extra_payload={"headers": {"X-DTE-User": "admin"}, "arguments": {"name": [b"x"]}},
     )
     assert "ACK" not in first_message(forged)
+
+
+def test_a_dead_panel_server_is_started_again(platform, dt_user):
+    """The Panel process killed (a crash, the OOM killer): the service starts it again and the
+    next viewer gets the app, without a hub restart."""
+    import time
+
+    from tests.hub.platform import processes_of_instance
+
+    def panel_processes():
+        return [p for p in processes_of_instance(platform.instance) if "serve" in p.cmdline()[1:3]]
+
+    page = platform.url + "/services/dashboards/p/flood/"
+    assert dt_user.session.get(page, timeout=120).status_code == 200
+    (dead,) = panel_processes()
+    dead.kill()
+    dead.wait(10)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        answer = dt_user.session.get(page, timeout=120)
+        if answer.status_code == 200:
+            break
+        assert answer.status_code == 503 and "not reachable" in answer.text
+        time.sleep(1)
+    assert answer.status_code == 200 and "bokeh" in answer.text.lower()
+    (restarted,) = panel_processes()
+    assert restarted.pid != dead.pid
 
 
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):

@@ -4,7 +4,8 @@
  * What to offer comes from the server extension (GET dte/api/launcher): on DTE Hub the
  * dashboards the user may open, at their pages on the hub; elsewhere (Binder) the twin
  * notebooks, as Voila dashboards of this server. The catalog card opens the notebook the
- * server extension keeps for it (POST dte/api/launcher/catalog) on the DTE kernel and runs it.
+ * server extension keeps for it (POST dte/api/launcher/catalog) on the DTE kernel, and runs it
+ * while it is as the server wrote it.
  */
 import { ILauncher } from '@jupyterlab/launcher';
 
@@ -26,15 +27,18 @@ export const launcherPlugin = {
       caption: "Browse, search and preview the twins' data (a notebook on the DTE kernel)",
       icon: catalogIcon,
       execute: async () => {
-        const { path } = await askServer('launcher/catalog', { method: 'POST' });
+        const notebook = await askServer('launcher/catalog', { method: 'POST' });
         const panel = await commands.execute('docmanager:open', {
-          path,
+          path: notebook.path,
           factory: 'Notebook',
           kernel: { name: 'dte' }
         });
         await panel.context.ready;
         await panel.sessionContext.ready;
-        await commands.execute('notebook:run-all-cells');
+        // the user's own cells, once they changed the notebook, may be long: theirs to run
+        if (notebook.as_written) {
+          await commands.execute('notebook:run-all-cells');
+        }
         return panel;
       }
     });

@@ -14,6 +14,7 @@ a sentence without the traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -25,13 +26,17 @@ from hub.dashboards import error_journal
 from hub.dashboards.panel_server import REGISTRY_ENV
 from hub.dashboards.registry import DashboardRegistry
 
+#: an IPython line magic (``%matplotlib inline``) or shell escape (``!ls``) at a line's start
+_MAGIC_LINE = re.compile(r"\s*(%[A-Za-z]|!)")
+
 
 def _code_of(cell_source: str) -> str:
-    """A code cell as plain Python: IPython's ``%magic`` and ``!shell`` lines are left out (no
-    IPython here, and a dashboard has no business running shell commands)."""
-    return "\n".join(
-        line for line in cell_source.splitlines() if not line.lstrip().startswith(("%", "!"))
-    )
+    """A code cell as plain Python: IPython's line magics and shell escapes are left out, and a
+    cell magic (``%%time``...) leaves out its cell (no IPython here, and a dashboard has no
+    business running shell commands)."""
+    if cell_source.lstrip().startswith("%%"):
+        return ""
+    return "\n".join(line for line in cell_source.splitlines() if not _MAGIC_LINE.match(line))
 
 
 def _show_problem(text: str) -> None:
@@ -40,14 +45,15 @@ def _show_problem(text: str) -> None:
 
 def run_session() -> None:
     registry = DashboardRegistry(Path(os.environ[REGISTRY_ENV]))
-    name = pn.state.session_args.get("name", [b""])[0].decode(errors="replace")
-    dashboard = registry.get(name)
+    names = pn.state.session_args.get("name", [])
+    # the service lets through a request naming one dashboard, which it checked
+    dashboard = registry.get(names[0].decode(errors="replace")) if len(names) == 1 else None
     if dashboard is None:
-        _show_problem(f"No dashboard {name!r} is published.")
+        _show_problem("No such dashboard is published.")
         return
-    notebook = nbformat.read(registry.notebook_path(dashboard), as_version=4)
     namespace = {"__name__": "__main__"}
     try:
+        notebook = nbformat.read(registry.notebook_path(dashboard), as_version=4)
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type == "code":
                 where = f"<{dashboard.slug} v{dashboard.version} cell {index + 1}>"

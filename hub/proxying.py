@@ -60,6 +60,9 @@ class ProxyMixin:
     def upstream_headers(self) -> HTTPHeaders:
         return forwardable(self.request.headers, drop_cookie=True)
 
+    def upstream_answered(self, response) -> None:
+        """Called with the upstream's answer before it is relayed (to learn from it)."""
+
     async def forward_http(self):
         body = self.request.body if self.request.method not in ("GET", "HEAD") else None
         request = httpclient.HTTPRequest(
@@ -78,6 +81,7 @@ class ProxyMixin:
             response = None
         if response is None or response.code == 599:
             raise web.HTTPError(503, f"{self.upstream_name} is not reachable; try again shortly")
+        self.upstream_answered(response)
         self.set_status(response.code, response.reason)
         self._headers = HTTPHeaders()  # drop tornado's defaults; the upstream's are the answer
         for name, value in response.headers.get_all():

@@ -6,8 +6,8 @@ Routes, under ``/services/dashboards/``:
 - ``GET /d/<name>/``: a dashboard (a redirect to its current version in Voila); 403 for a viewer
   outside its groups, 404 if unknown;
 - ``/voila/...``: Voila (``voila_server``), relayed for logged-in viewers: the pages of the
-  dashboards they may open, Voila's static files, and the websockets of their kernels; nothing
-  else of Voila is reachable;
+  dashboards they may open, Voila's static files, and the websockets of their kernels (the
+  kernel a page was handed to is that viewer's alone); nothing else of Voila is reachable;
 - ``GET /p/<name>/``: the same dashboard as a Panel app (a redirect to
   ``/panel/dashboard?name=``);
 - ``/panel/...``: ``panel serve`` (``panel_server``), relayed the same way: the app's page for
@@ -160,8 +160,10 @@ class PanelPageHandler(DashboardsHandler):
 #: what of Voila a viewer's browser may reach (paths after Voila's base URL)
 _RENDER = re.compile(r"voila/render/([a-z][a-z0-9-]*)/v(\d+)\.ipynb")
 _ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes|files)/[^?#]*")
-_KERNEL = re.compile(r"api/kernels/[0-9a-f-]{36}(/channels)?")
-_SHUTDOWN = re.compile(r"voila/api/shutdown/[0-9a-f-]{36}")
+_KERNEL = re.compile(r"api/kernels/([0-9a-f-]{36})(/channels)?")
+_SHUTDOWN = re.compile(r"voila/api/shutdown/([0-9a-f-]{36})")
+#: the kernel a rendered Voila page is connected to (its page config)
+_PAGE_KERNEL = re.compile(rb'"kernelId":\s*"([0-9a-f-]{36})"')
 
 
 class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler):
@@ -230,11 +232,25 @@ class VoilaHandler(UpstreamHandler):
             if int(render.group(2)) != dashboard.version:  # replaced: open the current one
                 raise _Redirect(render_path(self.settings["service_prefix"], dashboard))
             return
-        if method == "GET" and (_ASSETS.fullmatch(path) or _KERNEL.fullmatch(path)):
+        if method == "GET" and _ASSETS.fullmatch(path):
             return
-        if method == "POST" and _SHUTDOWN.fullmatch(path):
+        kernel = (method == "GET" and _KERNEL.fullmatch(path)) or (
+            method == "POST" and _SHUTDOWN.fullmatch(path)
+        )
+        if kernel:
+            # only the viewer whose page the kernel was handed to reaches it
+            if self.settings["kernel_viewers"].get(kernel.group(1)) != self.viewer()["name"]:
+                raise web.HTTPError(403, "this dashboard session is someone else's")
             return
         raise web.HTTPError(404)
+
+    def upstream_answered(self, response) -> None:
+        if response.code == 200 and _RENDER.fullmatch(self.path_args[0]):
+            page_kernel = _PAGE_KERNEL.search(response.body or b"")
+            if page_kernel:
+                self.settings["kernel_viewers"].hand_over(
+                    page_kernel.group(1).decode(), self.viewer()["name"]
+                )
 
 
 #: what of ``panel serve`` a viewer's browser may reach (paths after its prefix)
@@ -399,8 +415,23 @@ def make_app(
             (prefix + r"panel/(.*)", PanelHandler, {**arguments, "server": panel}),
         ]
     return web.Application(
-        routes, service_prefix=prefix, **oauth_application_settings(prefix, "dashboards")
+        routes,
+        service_prefix=prefix,
+        kernel_viewers=KernelViewers(),
+        **oauth_application_settings(prefix, "dashboards"),
     )
+
+
+class KernelViewers(dict):
+    """Voila kernel id -> the viewer whose page it was handed to (the newest ``LIMIT``)."""
+
+    LIMIT = 10_000
+
+    def hand_over(self, kernel_id: str, viewer: str) -> None:
+        self.pop(kernel_id, None)
+        self[kernel_id] = viewer
+        while len(self) > self.LIMIT:  # dicts keep insertion order: the oldest goes first
+            del self[next(iter(self))]
 
 
 def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None:

@@ -407,6 +407,36 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
     assert restarted.pid != dead.pid
 
 
+def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
+    """Another viewer of the same dashboard who learns a kernel's id can neither attach to it
+    nor shut it down; its own viewer can."""
+    import re
+
+    import websocket
+
+    page = dt_user.session.get(platform.url + "/services/dashboards/d/flood/", timeout=120)
+    assert page.status_code == 200
+    kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.text).group(1)
+    voila = platform.url + "/services/dashboards/voila/"
+    address = voila.replace("http://", "ws://") + f"api/kernels/{kernel}/channels"
+
+    def attach(person) -> int:
+        cookies = "; ".join(f"{c.name}={c.value}" for c in person.session.cookies)
+        try:
+            connection = websocket.create_connection(
+                address, header=[f"Cookie: {cookies}"], timeout=60
+            )
+        except websocket.WebSocketBadStatusException as refused:
+            return refused.status_code
+        connection.close()
+        return 101
+
+    assert attach(author) == 403
+    assert attach(dt_user) == 101
+    stolen = author.session.post(voila + f"voila/api/shutdown/{kernel}", timeout=30)
+    assert stolen.status_code == 403
+
+
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
     voila = platform.url + "/services/dashboards/voila/"
     for path in (

@@ -40,6 +40,7 @@ import time
 import psutil
 import requests
 
+from bench.timing import summary
 from hub.dashboards.voila_server import REFILL_DELAY_S
 from tests.browser import CHROMIUM_FLAGS, chromium_path
 from tests.hub.conftest import new_account
@@ -55,11 +56,8 @@ def p95(values: list[float]) -> float:
 
 
 def stats(values: list[float]) -> dict:
-    return {
-        "median_s": round(statistics.median(values), 3),
-        "p95_s": p95(values),
-        "runs_s": [round(v, 3) for v in values],
-    }
+    """``timing.summary`` (median, min, max, runs) and the 95th percentile."""
+    return {**summary(values), "p95_s": p95(values)}
 
 
 async def time_to_interactive(context, url: str, timeout_s: float = 180) -> float:

@@ -1,17 +1,16 @@
 """Who is looking at a dashboard served by DTE Hub's dashboards service.
 
 The service tells Voila and Panel the viewer's hub name in a header (``X-DTE-User``, set by the
-service and never taken from the browser). Call ``attribute_runs_to_viewer(dashboard)`` in the
-notebook's last cell: runs are then recorded under the viewer's name and the run history shows
-the viewer's own runs. Outside a dashboard it does nothing.
+service and never taken from the browser). Runs are then recorded under the viewer's name and
+the run history shows the viewer's own runs. Outside a dashboard nothing changes.
 
 - Voila hands the header to the kernel as ``HTTP_X_DTE_USER``. A preheated kernel ran the
   notebook before anyone asked for it, so it learns the viewer only when a request arrives
-  (``voila.utils.wait_for_request``). One kernel serves one viewer: the process's
-  ``DTE_RUN_USER`` says who.
+  (``voila.utils.wait_for_request``): call ``attribute_runs_to_viewer()`` in the notebook's
+  last cell. One kernel serves one viewer: the process's ``DTE_RUN_USER`` says who.
 - ``panel serve`` runs every session in one process: the viewer comes from the session's own
-  request headers (``pn.state.headers``, signed into the session by the server) and is set on
-  this session's twin and run history, not on the process.
+  request headers (``pn.state.headers``, signed into the session by the server), and the
+  widgets made in the session take it (``session_viewer``), not the process.
 """
 
 from __future__ import annotations
@@ -26,19 +25,13 @@ CONNECT_ATTEMPTS = 5
 VIEWER_HEADER = "X-DTE-User"
 
 
-def attribute_runs_to_viewer(dashboard=None) -> str:
-    """Record the runs of this dashboard session under its viewer's name; the name ("" if
-    none). ``dashboard``: the session's ``TwinDashboard`` (needed under ``panel serve``)."""
+def attribute_runs_to_viewer() -> str:
+    """Record this Voila kernel's runs under the dashboard viewer's name; the name ("" if
+    none). Under ``panel serve`` the session's widgets already took its viewer."""
     from dte_widgets.panel_app import served_by_panel
 
     if served_by_panel():
-        viewer = panel_viewer()
-        if viewer and dashboard is not None:
-            dashboard.twin.run_user = viewer
-            if dashboard.history is not None:
-                dashboard.history.viewer = viewer
-                dashboard.history.refresh()
-        return viewer
+        return panel_viewer()
     if "VOILA_KERNEL_ID" not in os.environ:
         return ""  # JupyterLab, nbval: the runs are the notebook owner's
     # A kernel Voila started for this request has the request in its environment already;
@@ -60,8 +53,8 @@ def attribute_runs_to_viewer(dashboard=None) -> str:
 
 def session_viewer() -> str | None:
     """The viewer of this ``panel serve`` session; None elsewhere (a kernel has one viewer,
-    named by ``DTE_RUN_USER``). Widgets made in a session take it, so its runs and history
-    are the viewer's even in a notebook that never calls ``attribute_runs_to_viewer``."""
+    named by ``DTE_RUN_USER``). The twin dashboard and the run history made in a session take
+    it, so the session's runs and history are its viewer's."""
     from dte_widgets.panel_app import served_by_panel
 
     return (panel_viewer() or None) if served_by_panel() else None

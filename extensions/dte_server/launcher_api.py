@@ -71,7 +71,7 @@ class LauncherHandler(APIHandler):
             response = await ask_service("GET", service_url())
             if response.code != 200:
                 return [], f"the dashboards service answered {response.code}; try again shortly"
-            listed = service_json(response)["dashboards"]
+            listed = service_json(response, "dashboards")["dashboards"]
         except web.HTTPError as error:
             return [], error.log_message
         return [

@@ -74,16 +74,14 @@ def dashboard_page(slug: str) -> str:
     return f"{urlparse(os.environ['DTE_DASHBOARDS_URL']).path.rstrip('/')}/d/{slug}/"
 
 
-def service_json(response) -> dict:
-    """The service's JSON answer; HTTP 502 if it is none (an HTML error page of the proxy, a
-    redirect to a login page)."""
+def service_json(response, key: str) -> dict:
+    """The service's JSON answer, which when successful holds ``key``; HTTP 502 if it is none
+    (an HTML error page of the proxy, a redirect to a login page)."""
     try:
         answer = json.loads(response.body)
     except ValueError:
         answer = None
-    if not isinstance(answer, dict) or (
-        response.code in (200, 201) and "slug" not in answer and "dashboards" not in answer
-    ):
+    if not isinstance(answer, dict) or (response.code in (200, 201) and key not in answer):
         raise web.HTTPError(
             502, f"the dashboards service gave an unexpected answer ({response.code}); try again"
         )
@@ -97,12 +95,13 @@ class PublishHandler(APIHandler):
         """Ask the dashboards service; answer with its status and JSON (a published dashboard
         with its ``page``, where viewers open it)."""
         response = await ask_service(method, url, body)
-        self.set_status(response.code)
         if response.code == 204 or not response.body:
+            self.set_status(response.code)
             return self.finish()
-        answer = service_json(response)
+        answer = service_json(response, "slug" if method == "PUT" else "dashboards")
         if method == "PUT" and response.code in (200, 201):
             answer["page"] = dashboard_page(answer["slug"])
+        self.set_status(response.code)
         self.set_header("Content-Type", "application/json")
         self.finish(answer)
 

@@ -16,9 +16,7 @@ only logged-in viewers who may open that dashboard (``PanelHandler``).
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,8 +29,6 @@ __all__ = ["PanelServer", "APP", "REGISTRY_ENV"]
 APP = Path(__file__).with_name("panel_apps") / "dashboard.py"
 #: the environment variable naming the registry's folder, for the app
 REGISTRY_ENV = "DTE_DASHBOARDS_DIR"
-#: environment variables the process may see (as Voila's kernels)
-_KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
 
 
 class PanelServer(ChildServer):
@@ -42,11 +38,6 @@ class PanelServer(ChildServer):
         self.registry, self.port = registry, port
         self.base_url = prefix.rstrip("/") + "/panel/"
         self.environment = environment or {}
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         return [
@@ -64,15 +55,11 @@ class PanelServer(ChildServer):
         ]
 
     def start(self) -> None:
-        environment = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
-        environment.update(
-            self.environment,
+        environment = {
+            **self.environment,
             # a secret of this run's: session tokens are signed with it
-            BOKEH_SECRET_KEY=secrets.token_urlsafe(32),
-            BOKEH_SIGN_SESSIONS="True",
-            **{REGISTRY_ENV: str(self.registry.folder)},
-        )
-        with open(self.registry.folder / "panel.log", "ab") as log:
-            self.process = subprocess.Popen(
-                self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
-            )
+            "BOKEH_SECRET_KEY": secrets.token_urlsafe(32),
+            "BOKEH_SIGN_SESSIONS": "True",
+            REGISTRY_ENV: str(self.registry.folder),
+        }
+        self.launch(self.command(), environment, self.registry.folder / "panel.log")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,8 +37,6 @@ __all__ = ["VoilaServer", "VIEWER_HEADER"]
 IOPUB_TIMEOUT_S = 120
 #: seconds between a pool kernel being taken and its replacement starting
 REFILL_DELAY_S = 5
-#: environment variables a dashboard kernel may see (nothing that grants access elsewhere)
-_KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "DTE_STATE")
 
 
 class VoilaServer(ChildServer):
@@ -59,7 +56,6 @@ class VoilaServer(ChildServer):
         self.base_url = prefix.rstrip("/") + "/voila/"
         self.token = secrets.token_hex(24)
         self.environment = environment or {}
-        self.process: subprocess.Popen | None = None
 
     @property
     def errors_dir(self) -> Path:
@@ -69,10 +65,6 @@ class VoilaServer(ChildServer):
     @property
     def ipython_dir(self) -> Path:
         return self.registry.folder / "ipython"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         root = self.registry.folder / "notebooks"
@@ -134,15 +126,11 @@ class VoilaServer(ChildServer):
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(self.token)
-        environment = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
         install_startup(self.ipython_dir)
-        environment.update(
-            self.environment,
-            JUPYTER_TOKEN_FILE=str(token_file),
-            IPYTHONDIR=str(self.ipython_dir),
-            **{JOURNAL_ENV: str(self.errors_dir)},
-        )
-        with open(self.registry.folder / "voila.log", "ab") as log:
-            self.process = subprocess.Popen(
-                self.command(), env=environment, stdout=log, stderr=subprocess.STDOUT
-            )
+        environment = {
+            **self.environment,
+            "JUPYTER_TOKEN_FILE": str(token_file),
+            "IPYTHONDIR": str(self.ipython_dir),
+            JOURNAL_ENV: str(self.errors_dir),
+        }
+        self.launch(self.command(), environment, self.registry.folder / "voila.log")

@@ -5,10 +5,10 @@ reads the dashboard's current version from the registry and runs the notebook's 
 a namespace of the session's own, so the notebook's ``servable(...)`` (``dte_widgets.
 panel_app``) becomes the page: the same code as in JupyterLab and Voila. The service has
 already checked that the viewer may open this dashboard; the session's request carries the
-viewer's name (``X-DTE-User``), which the notebook's ``attribute_runs_to_viewer(dashboard)``
-gives to this session's twin. A republication is seen by the next session; a session keeps the
-version it started with. An error is kept for the owner (``error_journal``) and the viewer reads
-a sentence without the traceback.
+viewer's name (``X-DTE-User``), which the session's widgets take (``session_viewer``). A
+republication is seen by the next session; a session keeps the version it started with. An
+error is kept for the owner (``error_journal``) and the viewer reads a sentence without the
+traceback.
 """
 
 from __future__ import annotations

@@ -4,11 +4,15 @@ Measured in headless Chromium, in one run (the machine is noisy: compare medians
 
 - ``through_hub``: time to interactive of each twin dashboard opened by a logged-in DT user
   through the hub (the dashboards service, Voila with a preheated kernel): from navigation to
-  the parameter form visible and operable. ``cold`` is the first view after the platform
-  started, ``warm`` the views after it (the pool refilled between views), median and p95;
-- ``concurrent``: ``--viewers`` DT users opening the flood dashboard at the same moment, on a
-  platform preheating that many kernels for it (``[dashboards] pools``, as an operator expecting
-  a class would): median and p95 time to interactive and the number of failed views;
+  the parameter form visible and operable. ``cold`` is the viewer's first view of it with the
+  pools full (for flood, the first, nothing of Voila in the browser's cache yet), ``warm`` the
+  views after it (the pool refilled between views; the browser keeps Voila's files), median
+  and p95;
+- ``concurrent``: ``--viewers`` DT users opening the flood dashboard at the same moment, each
+  in a fresh browser (nothing cached), on a platform preheating that many kernels for it
+  (``[dashboards] pools``, as an operator expecting a class would): median and p95 time to
+  interactive, the number of failed views, and whose CPU seconds the burst took (the
+  browsers share this machine's cores with the platform);
 - ``panel_through_hub``: the same, for each twin as a Panel app of the dashboards service
   (``/services/dashboards/p/<name>/``: one ``panel serve`` process, a session per view), with
   ``concurrent`` viewers too (no pool to size: sessions share the process);
@@ -116,6 +120,15 @@ def wait_for_pool(state: Path, notebook: str, size: int, timeout_s: float = 600)
         time.sleep(1)
 
 
+def wait_until_idle(busy_percent: float = 15, seconds: int = 3, timeout_s: float = 900) -> None:
+    """Wait until the machine's cores have been nearly idle for ``seconds`` in a row."""
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < seconds:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the machine did not become idle in {timeout_s} s")
+        quiet = quiet + 1 if psutil.cpu_percent(interval=1) < busy_percent else 0
+
+
 def viewers_of(platform, count: int) -> list:
     admin = HubUser(platform, "admin", platform.admin_password)
     admin.login()
@@ -145,14 +158,16 @@ async def one_viewer_at_a_time(runs: int) -> dict:
         async with async_playwright() as playwright:
             browser = await launch(playwright)
             context = await logged_in_context(browser, platform, person)
-            for front, pause in (("d", REFILL_DELAY_S + 3), ("p", 1)):
+            for front, pause in (("d", REFILL_DELAY_S + 1), ("p", 1)):
                 shown = report if front == "d" else report["panel"]
                 base = f"{platform.url}/services/dashboards/{front}/"
                 for slug in TWINS:
+                    wait_until_idle()  # the pools are full
                     cold = await time_to_interactive(context, base + f"{slug}/")
                     warm = []
                     for _ in range(runs):
-                        await asyncio.sleep(pause)  # Voila: let the pool refill
+                        await asyncio.sleep(pause)  # Voila: the pool's refill has begun
+                        wait_until_idle()
                         warm.append(await time_to_interactive(context, base + f"{slug}/"))
                     shown[slug] = {"cold_s": round(cold, 3), "warm": stats(warm)}
             report["memory_mb_per_viewer"] = kernel_memory_mb(platform.state)
@@ -177,13 +192,12 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
             contexts = [await logged_in_context(browser, platform, p) for p in people]
             if front == "d":
                 wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
-            await asyncio.sleep(5)  # the other dashboards' pools settle
+            wait_until_idle()  # every pool kernel has run its notebook
             url = f"{platform.url}/services/dashboards/{front}/flood/"
-            before = cpu_seconds()
-            results = await asyncio.gather(
-                *(time_to_interactive(c, url, 300) for c in contexts), return_exceptions=True
-            )
-            used = {name: round(t - before.get(name, 0.0), 1) for name, t in cpu_seconds().items()}
+            with CpuByProcess() as used:
+                results = await asyncio.gather(
+                    *(time_to_interactive(c, url, 300) for c in contexts), return_exceptions=True
+                )
             await browser.close()
     times = [r for r in results if isinstance(r, float)]
     failures = [
@@ -194,15 +208,55 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
         "failed": len(failures),
         "failures": sorted(set(failures)),
         **(stats(times) if times else {}),
-        # the browsers run on this machine too: how busy its cores were during the burst
-        "machine_cpu_s_during_burst": used,
+        # the browsers run on this machine too: whose CPU seconds the burst took
+        "cpu_s_during_burst": used.seconds(),
     }
 
 
-def cpu_seconds() -> dict[str, float]:
-    """Busy and idle CPU seconds of the whole machine so far (processes come and go)."""
-    times = psutil.cpu_times()
-    return {"busy": sum(times) - times.idle - getattr(times, "iowait", 0.0), "idle": times.idle}
+class CpuByProcess:
+    """CPU seconds used while the block runs, by the browsers (Chromium) and by everything else
+    (the platform: proxy, hub, service, Voila or Panel, kernels), and the cores' idle seconds.
+    Processes are sampled every ``interval`` s: one that ends (a closed page's renderer, a
+    kernel shut down) counts up to its last sample."""
+
+    def __init__(self, interval: float = 0.5):
+        import threading
+
+        self.interval, self.stopped = interval, threading.Event()
+        self.start_times: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        first = True
+        while True:
+            for process in psutil.process_iter(["name", "cpu_times"]):
+                with contextlib.suppress(psutil.Error, TypeError):
+                    times = process.info["cpu_times"]
+                    used = times.user + times.system
+                    kind = "browsers" if "chrom" in (process.info["name"] or "") else "platform"
+                    # a process there at the start counts from then, a later one from its birth
+                    self.start_times.setdefault(process.pid, used if first else 0.0)
+                    self.last[process.pid] = (kind, used)
+            first = False
+            if self.stopped.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self.idle_before = psutil.cpu_times().idle
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+        self.idle = psutil.cpu_times().idle - self.idle_before
+
+    def seconds(self) -> dict[str, float]:
+        used = {"browsers": 0.0, "platform": 0.0}
+        for pid, (kind, total) in self.last.items():
+            used[kind] += total - self.start_times[pid]
+        return {**{k: round(v, 1) for k, v in used.items()}, "idle": round(self.idle, 1)}
 
 
 async def stock_voila(runs: int) -> dict:

@@ -60,6 +60,11 @@ class ProxyMixin:
     def upstream_headers(self) -> HTTPHeaders:
         return forwardable(self.request.headers, drop_cookie=True)
 
+    def cache_policy(self) -> str | None:
+        """The ``Cache-Control`` of a successful answer, instead of the upstream's (None: keep
+        the upstream's)."""
+        return None
+
     def upstream_answered(self, response) -> None:
         """Called with the upstream's answer before it is relayed (to learn from it)."""
 
@@ -88,6 +93,8 @@ class ProxyMixin:
             # the upstream's cookies are credentials for it, not for the browser
             if name.lower() not in HOP_BY_HOP and name.lower() != "set-cookie":
                 self.add_header(name, value)
+        if response.code in (200, 304) and (policy := self.cache_policy()):
+            self.set_header("Cache-Control", policy)
         if response.body and self.request.method != "HEAD":
             self.write(response.body)
         self.finish()

@@ -208,7 +208,7 @@ class DashboardsSettings(HasTraits):
         config=True,
         help="Preheated kernels kept ready per dashboard: a viewer who finds one waiting sees "
         "the dashboard in about a second; more viewers at once start kernels on demand. Each "
-        "kernel holds about 160 MB.",
+        "kernel holds about 300 MB (bench/dashboards.py reports it).",
     )
 
     pools = Dict(

@@ -143,11 +143,11 @@ class DashboardPageHandler(DashboardsHandler):
     @web.authenticated
     def get(self, slug):
         dashboard = self.dashboard_for_viewer(slug)
-        self.redirect(render_path(self.settings["service_prefix"], dashboard))
+        self.redirect(render_path(self.settings["voila_base_url"], dashboard))
 
 
-def render_path(prefix: str, dashboard) -> str:
-    return f"{prefix}voila/voila/render/{dashboard.slug}/v{dashboard.version}.ipynb"
+def render_path(voila_base_url: str, dashboard) -> str:
+    return f"{voila_base_url}voila/render/{dashboard.slug}/v{dashboard.version}.ipynb"
 
 
 class PanelPageHandler(DashboardsHandler):
@@ -159,7 +159,10 @@ class PanelPageHandler(DashboardsHandler):
 
 #: what of Voila a viewer's browser may reach (paths after Voila's base URL)
 _RENDER = re.compile(r"voila/render/([a-z][a-z0-9-]*)/v(\d+)\.ipynb")
-_ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes|files)/[^?#]*")
+#: files that are the same for every page until an upgrade, which changes Voila's base URL
+_PACKAGE_ASSETS = re.compile(r"voila/(static|templates/[^/]+/static|labextensions|api/themes)/.*")
+#: files next to a published notebook (they change with it)
+_NOTEBOOK_FILES = re.compile(r"voila/files/.*")
 _KERNEL = re.compile(r"api/kernels/([0-9a-f-]{36})(/channels)?")
 _SHUTDOWN = re.compile(r"voila/api/shutdown/([0-9a-f-]{36})")
 #: the kernel a rendered Voila page is connected to (its page config)
@@ -175,11 +178,6 @@ class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler)
         self.server = server
         self.upstream = server.url
         self.upstream_ws = None
-
-    def check_xsrf_cookie(self):
-        # Voila's page makes one change, shutting down its own kernel when it closes; Panel's
-        # page makes none over HTTP.
-        pass
 
     def upstream_headers(self):
         headers = forwardable(
@@ -216,9 +214,27 @@ class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler)
 
 
 class VoilaHandler(UpstreamHandler):
-    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them."""
+    """Voila's pages, assets and kernel websockets, for logged-in viewers who may see them.
+
+    Paths start with Voila's base URL, which carries its ``assets_key``."""
 
     upstream_name = "the dashboard server"
+
+    def check_xsrf_cookie(self):
+        # Reads need no token (a page's fonts and fetches carry none). Voila's page makes one
+        # change, shutting down its own kernel when it closes; it sends the value of the hub's
+        # _xsrf cookie with it, checked as JupyterHub checks it, which another site cannot.
+        if self.request.method not in ("GET", "HEAD"):
+            HubOAuthenticated.check_xsrf_cookie(self)
+
+    def cache_policy(self):
+        return _IMMUTABLE if _PACKAGE_ASSETS.fullmatch(self.voila_path) else None
+
+    @property
+    def voila_path(self) -> str:
+        """The request's path after Voila's base URL ("" if it is under another one)."""
+        key, _, path = self.path_args[0].partition("/")
+        return path if key == self.server.assets_key else ""
 
     def upstream_headers(self):
         headers = super().upstream_headers()
@@ -226,13 +242,17 @@ class VoilaHandler(UpstreamHandler):
         return headers
 
     def allowed(self, path: str, method: str) -> None:
+        key, _, path = path.partition("/")
         render = _RENDER.fullmatch(path)
         if render and method == "GET":
             dashboard = self.dashboard_for_viewer(render.group(1))
-            if int(render.group(2)) != dashboard.version:  # replaced: open the current one
-                raise _Redirect(render_path(self.settings["service_prefix"], dashboard))
+            if key != self.server.assets_key or int(render.group(2)) != dashboard.version:
+                # an address from before an upgrade, or replaced: open the current one
+                raise _Redirect(render_path(self.server.base_url, dashboard))
             return
-        if method == "GET" and _ASSETS.fullmatch(path):
+        if key != self.server.assets_key:
+            raise web.HTTPError(404)
+        if method == "GET" and (_PACKAGE_ASSETS.fullmatch(path) or _NOTEBOOK_FILES.fullmatch(path)):
             return
         kernel = (method == "GET" and _KERNEL.fullmatch(path)) or (
             method == "POST" and _SHUTDOWN.fullmatch(path)
@@ -245,7 +265,7 @@ class VoilaHandler(UpstreamHandler):
         raise web.HTTPError(404)
 
     def upstream_answered(self, response) -> None:
-        if response.code == 200 and _RENDER.fullmatch(self.path_args[0]):
+        if response.code == 200 and _RENDER.fullmatch(self.voila_path):
             page_kernel = _PAGE_KERNEL.search(response.body or b"")
             if page_kernel:
                 self.settings["kernel_viewers"].hand_over(
@@ -276,6 +296,10 @@ class PanelHandler(UpstreamHandler):
         if path in ("dashboard/ws", "favicon.ico") or _PANEL_STATIC.fullmatch(path):
             return
         raise web.HTTPError(404)
+
+
+#: for files whose address changes whenever their content does
+_IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 class _Redirect(Exception):
@@ -417,6 +441,7 @@ def make_app(
     return web.Application(
         routes,
         service_prefix=prefix,
+        voila_base_url=voila.base_url if voila is not None else None,
         kernel_viewers=KernelViewers(),
         **oauth_application_settings(prefix, "dashboards"),
     )

@@ -5,9 +5,13 @@ whole kernel API and has no preheating) over the registry's notebook folder, und
 service's prefix so paths pass through unchanged. It answers only requests that carry its
 token, which the service adds after checking the viewer's hub login and groups.
 
-- Preheating: a pool of kernels per current dashboard version, filled at start. Dashboards
-  published later (new versions are new paths) are served by a kernel started on demand until
-  the service restarts; sessions on an old version keep their kernel.
+- Preheating: a pool of kernels per current dashboard version, kept by ``voila_kernels``: a
+  dashboard published later is preheated within seconds, a replaced version's idle kernels are
+  shut down, and preheats take turns so that they do not slow the viewers' pages; sessions on
+  an old version keep their kernel.
+- Caching: Voila's base URL carries ``assets_key``, a digest of the versions of the packages
+  whose files its pages load, so the service can let browsers keep those files for a year
+  (``immutable``): an upgrade changes every address.
 - Security: the kernels run with a clean environment (no token of the hub or the service; only
   the ``dashboards-compute`` token, which reaches the gateway and nothing else); Voila's own
   message allowlist keeps browsers from executing code; tracebacks are hidden from viewers and
@@ -19,10 +23,12 @@ token, which the service adds after checking the viewer's hub login and groups.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from dte_widgets.voila_viewer import VIEWER_HEADER
@@ -30,13 +36,28 @@ from hub.dashboards.child_server import ChildServer
 from hub.dashboards.error_journal import JOURNAL_ENV, journal_folder
 from hub.dashboards.kernel_startup import install_startup
 from hub.dashboards.registry import DashboardRegistry
+from hub.dashboards.voila_kernels import DashboardKernelManager
 
-__all__ = ["VoilaServer", "VIEWER_HEADER"]
+__all__ = ["VoilaServer", "VIEWER_HEADER", "assets_key"]
 
+#: the packages whose files Voila's pages load (labextension files carry their own hashes)
+ASSET_PACKAGES = ("voila", "jupyterlab", "jupyterlab_server", "jupyter_server", "ipywidgets")
 #: how long a cell's outputs may trail its reply when the machine is busy
 IOPUB_TIMEOUT_S = 120
 #: seconds between a pool kernel being taken and its replacement starting
 REFILL_DELAY_S = 5
+
+
+def assets_key() -> str:
+    """A short digest of the installed versions of the packages whose static files Voila's
+    pages load (Voila's bundles, JupyterLab's themes, the widget managers)."""
+    versions = []
+    for package in ASSET_PACKAGES:
+        try:
+            versions.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} absent")
+    return hashlib.sha256(" ".join(versions).encode()).hexdigest()[:12]
 
 
 class VoilaServer(ChildServer):
@@ -50,10 +71,13 @@ class VoilaServer(ChildServer):
         environment=None,
         pool_size: int = 1,
         pools: dict[str, int] | None = None,
+        preheating_at_once: int | None = None,
     ):
         self.registry, self.port, self.pool_size = registry, port, pool_size
         self.pools = pools or {}
-        self.base_url = prefix.rstrip("/") + "/voila/"
+        self.preheating_at_once = preheating_at_once
+        self.assets_key = assets_key()
+        self.base_url = f"{prefix.rstrip('/')}/voila/{self.assets_key}/"
         self.token = secrets.token_hex(24)
         self.environment = environment or {}
 
@@ -68,25 +92,7 @@ class VoilaServer(ChildServer):
 
     def command(self) -> list[str]:
         root = self.registry.folder / "notebooks"
-        current = {
-            d.slug: str(self.registry.notebook_path(d).relative_to(root))
-            for d in self.registry.all()
-        }
-        older = sorted(
-            str(path.relative_to(root))
-            for path in root.glob("*/v*.ipynb")
-            if str(path.relative_to(root)) not in current.values()
-        )
-        # Voila knows notebooks by path: a dashboard's pool is its current version's
-        pools = {"default": {"pool_size": self.pool_size}}
-        pools.update(
-            {
-                current[slug]: {"pool_size": size}
-                for slug, size in self.pools.items()
-                if slug in current
-            }
-        )
-        preheating = any(pool["pool_size"] > 0 for pool in pools.values())
+        preheating = self.pool_size > 0 or any(size > 0 for size in self.pools.values())
         return [
             str(Path(sys.executable).parent / "voila"),
             str(root),
@@ -99,12 +105,22 @@ class VoilaServer(ChildServer):
             # readable by every local account
             "--Voila.auto_token=True",
             f"--preheat_kernel={preheating}",
-            f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
-            f"--VoilaKernelManager.preheat_denylist={older!r}",
-            # a burst of viewers empties the pool; replacing each kernel is seconds of CPU that
-            # slows the burst's own pages. Measured with 10 viewers at once: 37 s with 5 s, 21 s
-            # with 30 s, but then anyone reloading within 30 s waits for a kernel started on
-            # demand. 5 s: the pages have begun, a reload finds a kernel.
+            # the pools follow the registry (voila_kernels): Voila's own fill at start, of
+            # every notebook in the folder, old versions too, is switched off
+            f"--VoilaConfiguration.multi_kernel_manager_class={DashboardKernelManager.__module__}"
+            f".{DashboardKernelManager.__name__}",
+            f"--DashboardKernelManager.registry_folder={self.registry.folder}",
+            f"--DashboardKernelManager.pool_size={self.pool_size}",
+            f"--DashboardKernelManager.pools={json.dumps(self.pools)}",
+            *(
+                [f"--DashboardKernelManager.preheating_at_once={self.preheating_at_once}"]
+                if self.preheating_at_once
+                else []
+            ),
+            "--VoilaKernelManager.preheat_denylist=['.*']",
+            # a burst of viewers empties the pool; the refills (taking turns, voila_kernels)
+            # begin once the burst's pages have, and a viewer arriving meanwhile gets a kernel
+            # started on demand
             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
             "--template=dte",
             "--VoilaConfiguration.allow_template_override=NO",

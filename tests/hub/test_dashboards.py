@@ -1,6 +1,8 @@
 """The dashboards service through the real hub: the gallery after login, publishing for groups
 through the REST API, and who may open, change or unpublish a dashboard."""
 
+import time
+
 import nbformat
 import pytest
 import requests
@@ -407,17 +409,36 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
     assert restarted.pid != dead.pid
 
 
+def voila_url(platform) -> str:
+    """Voila's base address behind the service (it carries the key of its packages' files)."""
+    from hub.dashboards.voila_server import assets_key
+
+    return platform.url + f"/services/dashboards/voila/{assets_key()}/"
+
+
+def xsrf_of_the_service(person) -> str:
+    """The _xsrf cookie the hub's OAuth gave this person's browser for the service's pages."""
+    (value,) = (
+        c.value
+        for c in person.session.cookies
+        if c.name == "_xsrf" and c.path.startswith("/services/dashboards")
+    )
+    return value
+
+
 def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
     """Another viewer of the same dashboard who learns a kernel's id can neither attach to it
-    nor shut it down; its own viewer can."""
+    nor shut it down; its own viewer can, but only from a page of the service (a request from
+    another site lacks the _xsrf value)."""
     import re
 
     import websocket
 
+    author.session.get(platform.url + "/services/dashboards/", timeout=30)  # hub OAuth
     page = dt_user.session.get(platform.url + "/services/dashboards/d/flood/", timeout=120)
     assert page.status_code == 200
     kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.text).group(1)
-    voila = platform.url + "/services/dashboards/voila/"
+    voila = voila_url(platform)
     address = voila.replace("http://", "ws://") + f"api/kernels/{kernel}/channels"
 
     def attach(person) -> int:
@@ -433,12 +454,29 @@ def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
 
     assert attach(author) == 403
     assert attach(dt_user) == 101
-    stolen = author.session.post(voila + f"voila/api/shutdown/{kernel}", timeout=30)
+    shutdown = voila + f"voila/api/shutdown/{kernel}"
+    stolen = author.session.post(
+        shutdown, files={"_xsrf": (None, xsrf_of_the_service(author))}, timeout=30
+    )
     assert stolen.status_code == 403
+    # what another site could make the viewer's browser send: their cookies, no _xsrf value
+    forged = dt_user.session.post(shutdown, timeout=30)
+    assert forged.status_code == 403 and attach(dt_user) == 101
+    # what Voila's page sends when it closes (navigator.sendBeacon with the _xsrf form field)
+    closing = dt_user.session.post(
+        shutdown, files={"_xsrf": (None, xsrf_of_the_service(dt_user))}, timeout=30
+    )
+    assert closing.status_code == 204
+    voila_log = platform.state / "dashboards" / "voila.log"
+    deadline = time.monotonic() + 30
+    while f"Kernel shutdown: {kernel}" not in voila_log.read_text():
+        assert time.monotonic() < deadline, "Voila did not shut the kernel down"
+        time.sleep(0.5)
 
 
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
-    voila = platform.url + "/services/dashboards/voila/"
+    voila = voila_url(platform)
+    author.session.get(platform.url + "/services/dashboards/", timeout=30)  # hub OAuth
     for path in (
         "",
         "voila/tree",
@@ -458,9 +496,26 @@ def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform
     assert old.status_code == 302 and old.headers["Location"].endswith("/river-private/v2.ipynb")
     anonymous = requests.get(voila + "voila/render/flood/v1.ipynb", timeout=30)
     assert anonymous.url.startswith(platform.url + "/hub/login")
-    # jupyter_server would take a ?token= over the service's own credentials
-    tokened = dt_user.session.get(voila + "voila/render/flood/v1.ipynb?token=x", timeout=30)
-    assert tokened.status_code == 400
+
+
+def test_voilas_files_are_cached_by_browsers_until_an_upgrade(platform, dt_user):
+    """Voila's bundles are kept by the browser (no request at the next view); the dashboard
+    page is not; an address from before an upgrade (another key) leads to the current page."""
+    voila = voila_url(platform)
+    bundle = dt_user.session.get(voila + "voila/static/voila.js", timeout=30)
+    assert bundle.status_code == 200
+    assert "immutable" in bundle.headers["Cache-Control"]
+    page = dt_user.session.get(voila + "voila/render/flood/v1.ipynb", timeout=120)
+    assert page.status_code == 200 and "immutable" not in page.headers.get("Cache-Control", "")
+    before_upgrade = platform.url + "/services/dashboards/voila/0123456789ab/"
+    moved = dt_user.session.get(
+        before_upgrade + "voila/render/flood/v1.ipynb", timeout=30, allow_redirects=False
+    )
+    assert moved.status_code == 302 and moved.headers["Location"].startswith(
+        voila.replace(platform.url, "")
+    )
+    stale = dt_user.session.get(before_upgrade + "voila/static/voila.js", timeout=30)
+    assert stale.status_code == 404
 
 
 def test_viewers_never_see_a_traceback_and_the_owner_reads_it(platform, author, dt_user, admin):

@@ -1,0 +1,179 @@
+"""The kernel manager of the dashboards' Voila: its pools of preheated kernels follow the
+registry, and preheating never crowds out the viewers.
+
+Voila preheats the notebooks it finds at start and refills a pool after each viewer. A
+dashboards service needs two things more, both here:
+
+- **Pools follow the registry.** Every ``WATCH_SECONDS`` the registry is read (when its file
+  changed): a dashboard published since is preheated at once, and the pool of a version that is
+  no longer current (republished, unpublished) is emptied, its idle kernels shut down. Sessions
+  already open on an old version keep their kernel.
+- **Preheating takes turns.** A preheat is a kernel start plus a run of the notebook up to
+  where it waits for a viewer: seconds of CPU. When 20 viewers arrive together, Voila would
+  refill 20 kernels at once, and the viewers' own pages then wait for the CPU (measured: 8
+  viewers at once took 36 s with all refills together, 18 s with none). Here at most
+  ``preheating_at_once`` notebooks preheat at a time; the others wait their turn, first come
+  first served.
+
+Voila builds its pooling kernel manager as a subclass of the class configured as
+``VoilaConfiguration.multi_kernel_manager_class``: this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado.ioloop import PeriodicCallback
+from traitlets import Dict, Float, Integer, Unicode, default
+
+from hub.dashboards.registry import DashboardRegistry
+
+__all__ = ["DashboardKernelManager", "WATCH_SECONDS"]
+
+#: how often the registry is looked at for new and replaced dashboards
+WATCH_SECONDS = 2.0
+#: a preheat holds its turn at most this long (a notebook that never ends must not stop all
+#: the others)
+PREHEAT_TURN_LIMIT_S = 180.0
+
+
+class DashboardKernelManager(AsyncMappingKernelManager):
+    """Kernels of the dashboards' Voila, with pools kept for the current dashboard versions."""
+
+    registry_folder = Unicode(help="The dashboards registry folder (hub.dashboards.registry).").tag(
+        config=True
+    )
+    pool_size = Integer(1, help="Preheated kernels per dashboard.").tag(config=True)
+    pools = Dict(
+        value_trait=Integer(), help="Preheated kernels of particular dashboards, by name."
+    ).tag(config=True)
+    preheating_at_once = Integer(help="Notebooks preheating at the same time.").tag(config=True)
+    watch_seconds = Float(WATCH_SECONDS).tag(config=True)
+
+    @default("preheating_at_once")
+    def _one_per_two_cores(self):
+        return max(1, (os.cpu_count() or 2) // 2)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        #: notebook path (relative to Voila's root) -> dashboard name, for the pools kept
+        self.followed: dict[str, str] = {}
+        self._registry: DashboardRegistry | None = None
+        self._registry_stamp = None
+        self._turns = asyncio.Semaphore(self.preheating_at_once)
+        #: preheats that have their turn (a pool task is Voila's, running our _initialize)
+        self._in_turn: set[asyncio.Task] = set()
+        self._watch = None
+        if self.preheating:
+            # Voila's subclass defines _initialize (start a kernel, run the notebook in it);
+            # every preheat, first fill and refill alike, goes through it
+            self._initialize = self._taking_turns(self._initialize)
+            # Voila's page handler takes a pool kernel when get_pool_size is not 0, and then
+            # waits for it: a kernel still waiting for its turn must not count, or a viewer
+            # would wait for other dashboards' preheats instead of a kernel of their own
+            self.get_pool_size = self.kernels_ready_or_preheating
+            self._watch = PeriodicCallback(self.follow_registry, self.watch_seconds * 1000)
+            self._watch.start()
+            asyncio.get_event_loop().call_soon(self.follow_registry)
+
+    @property
+    def preheating(self) -> bool:
+        """Whether Voila made this a pooling kernel manager (``--preheat_kernel=True``)."""
+        return hasattr(self, "fill_if_needed") and bool(self.registry_folder)
+
+    # --- pools follow the registry -------------------------------------------------------------
+    def follow_registry(self) -> None:
+        if self._registry is None:
+            self._registry = DashboardRegistry(Path(self.registry_folder))
+        registry = self._registry
+        stamp = _stamp(registry.path)  # a publication commits to this file
+        if stamp == self._registry_stamp:
+            return
+        self._registry_stamp = stamp
+        root = registry.folder / "notebooks"
+        current = {str(registry.notebook_path(d).relative_to(root)): d.slug for d in registry.all()}
+        for path, slug in current.items():
+            if path not in self.followed:
+                self.followed[path] = slug
+                size = self.pools.get(slug, self.pool_size)
+                self.kernel_pools_config[path] = {"pool_size": size}
+                self.log.info("Preheating %d kernel(s) for %s", size, path)
+                self.fill_if_needed(delay=0, notebook_name=path)
+        for path in [p for p in self.followed if p not in current]:
+            del self.followed[path]
+            self.kernel_pools_config[path] = {"pool_size": 0}
+            waiting = self._pools.pop(path, [])
+            if waiting:
+                self.log.info("Shutting down %d idle kernel(s) of %s", len(waiting), path)
+                asyncio.ensure_future(self._shut_down_waiting(waiting))
+
+    async def _shut_down_waiting(self, waiting: list) -> None:
+        for task in waiting:
+            if not task.done() and task not in self._in_turn:
+                task.cancel()  # still waiting for its turn: no kernel to start, then stop
+                continue
+            try:
+                kernel_id = (await task)["kernel_id"]
+                await self.shutdown_kernel(kernel_id)
+            except Exception:  # a kernel that failed to start or is gone already
+                self.log.debug("an old pool kernel was gone already", exc_info=True)
+
+    # --- preheating takes turns ----------------------------------------------------------------
+    def kernels_ready_or_preheating(self, notebook_name: str) -> int:
+        """The pool kernels of ``notebook_name`` that started (not those waiting their turn or
+        Voila's refill delay)."""
+        return sum(
+            1
+            for task in self._pools.get(notebook_name, ())
+            if task in self._in_turn
+            or (task.done() and not task.cancelled() and task.exception() is None)
+        )
+
+    def _taking_turns(self, initialize):
+        async def initialize_in_turn(notebook_path, kernel_id=None, **kwargs):
+            await self._turns.acquire()
+            this_task = asyncio.current_task()
+            self._in_turn.add(this_task)
+            this_task.add_done_callback(self._in_turn.discard)
+            try:
+                content = await initialize(notebook_path, kernel_id, **kwargs)
+            except BaseException:
+                self._turns.release()
+                raise
+            asyncio.ensure_future(self._end_of_turn(content["task"], content["kernel_id"]))
+            return content
+
+        return initialize_in_turn
+
+    async def _end_of_turn(self, render, kernel_id: str) -> None:
+        """Give the turn to the next preheat when this notebook has run as far as it can without
+        a viewer: to its end, or to ``voila.utils.wait_for_request()`` (the dashboards call it
+        to learn their viewer), which connects to Voila's request-info socket."""
+        from voila.request_info_handler import RequestInfoSocketHandler
+
+        deadline = asyncio.get_running_loop().time() + PREHEAT_TURN_LIMIT_S
+        try:
+            while not (
+                render.done()
+                or kernel_id in RequestInfoSocketHandler._waiters
+                or asyncio.get_running_loop().time() > deadline
+            ):
+                await asyncio.sleep(0.25)
+        finally:
+            self._turns.release()
+
+    async def shutdown_all(self, *args, **kwargs):
+        if self._watch is not None:
+            self._watch.stop()
+        await super().shutdown_all(*args, **kwargs)
+
+
+def _stamp(path: Path):
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return (status.st_mtime_ns, status.st_size)

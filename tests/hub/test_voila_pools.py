@@ -1,0 +1,167 @@
+"""The dashboards' Voila on its own (no hub): its guards, and pools of preheated kernels that
+follow the registry and take turns."""
+
+import contextlib
+import re
+import time
+
+import pytest
+
+from hub.dashboards.registry import DashboardRegistry
+from hub.dashboards.voila_server import VoilaServer, assets_key
+from tests.hub.platform import free_port
+from tests.hub.registry_helpers import notebook, publish
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def registry(tmp_path):
+    return DashboardRegistry(tmp_path / "dashboards")
+
+
+@contextlib.contextmanager
+def running_voila(registry, tmp_path, **options):
+    server = VoilaServer(
+        registry,
+        free_port(),
+        "/services/dashboards/",
+        environment={"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+        **options,
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_for_log(server, text: str, timeout_s: float = 120) -> str:
+    log = server.registry.folder / "voila.log"
+    deadline = time.monotonic() + timeout_s
+    while text not in log.read_text():
+        assert server.process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()[-3000:]}"
+        time.sleep(0.5)
+    return log.read_text()
+
+
+def test_voila_keeps_its_guards_and_its_token_off_the_command_line(registry):
+    command = VoilaServer(registry, 9999, "/services/dashboards/", pool_size=3).command()
+    for guard in (
+        "--Voila.ip=127.0.0.1",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--MappingKernelManager.allow_tracebacks=False",
+        "--template=dte",
+        "--preheat_kernel=True",
+    ):
+        assert guard in command
+    # the token travels in a private file (JUPYTER_TOKEN_FILE), never on the command line
+    server = VoilaServer(registry, 9999, "/services/dashboards/")
+    assert "--Voila.auto_token=True" in server.command()
+    assert not any(server.token in part for part in server.command())
+    # the address of its files changes with the packages that make them
+    assert server.base_url == f"/services/dashboards/voila/{assets_key()}/"
+    assert re.fullmatch(r"[0-9a-f]{12}", assets_key())
+
+
+def test_each_dashboard_gets_its_own_pool_and_old_versions_none(registry, tmp_path):
+    """The operator's per-dashboard pools reach a real Voila: two kernels wait for the river
+    dashboard, none for the lake (pool_size 0), and none for the river's old version."""
+    publish(registry)
+    publish(registry)
+    publish(registry, slug="lake")
+    with running_voila(registry, tmp_path, pool_size=0, pools={"river": 2}) as server:
+        wait_for_log(server, "Kernel pool of river/v2.ipynb is filled with 2")
+        time.sleep(3)  # any other pool would be filling by now
+        text = (registry.folder / "voila.log").read_text()
+        assert text.count("Kernel started") == 2
+        assert "lake/v1.ipynb is filled" not in text and "river/v1.ipynb is filled" not in text
+
+
+def test_pools_follow_publications_made_while_voila_runs(registry, tmp_path):
+    """A dashboard published after the start is preheated without a restart; republishing
+    shuts down the old version's idle kernels and preheats the new one."""
+    publish(registry, slug="lake")
+    with running_voila(registry, tmp_path, pool_size=1) as server:
+        wait_for_log(server, "Kernel pool of lake/v1.ipynb is filled with 1")
+        publish(registry)
+        wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
+        publish(registry, content=notebook("print('v2')"))
+        text = wait_for_log(server, "Kernel pool of river/v2.ipynb is filled with 1")
+        text = wait_for_log(server, "Kernel shutdown")
+        assert "Shutting down 1 idle kernel(s) of river/v1.ipynb" in text
+        registry.unpublish("lake")
+        text = wait_for_log(server, "Shutting down 1 idle kernel(s) of lake/v1.ipynb")
+        assert text.count("Kernel started") == 3
+
+
+def test_preheats_take_turns(registry, tmp_path):
+    """With one preheat at a time, no two pool kernels run their notebook at once (each
+    notebook writes when it ran; the test fails when Voila preheats them all together)."""
+    spans = tmp_path / "spans.txt"
+    code = (
+        "import time\nstarted = time.time()\ntime.sleep(1.5)\n"
+        f"with open({str(spans)!r}, 'a') as f:\n    f.write(f'{{started}} {{time.time()}}\\n')"
+    )
+    publish(registry, content=notebook(code))
+    with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
+        deadline = time.monotonic() + 120
+        while len(spans.read_text().splitlines() if spans.exists() else ()) < 3:
+            assert server.process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+    runs = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
+    for (_, ended), (started, _) in zip(runs, runs[1:], strict=False):
+        assert started >= ended, runs
+
+
+def test_a_viewer_does_not_wait_for_other_dashboards_preheats(registry, tmp_path):
+    """While a slow dashboard holds the only preheat turn, a viewer whose dashboard's refill
+    waits for its turn gets a kernel of their own at once: the page comes back before the slow
+    notebook has finished (the test fails when the waiting refill is handed to the viewer)."""
+    import requests
+
+    from hub.dashboards.voila_server import REFILL_DELAY_S
+
+    def river_page():
+        page = requests.get(
+            f"{server.url}{server.base_url}voila/render/river/v1.ipynb",
+            headers={"Authorization": f"token {server.token}"},
+            timeout=120,
+        )
+        assert page.status_code == 200 and "river flows" in page.text
+
+    finished = tmp_path / "slow-finished"
+    slow = f"import time, pathlib\ntime.sleep(40)\npathlib.Path({str(finished)!r}).touch()"
+    publish(registry, content=notebook("print('river ' + 'flows')"))
+    with running_voila(registry, tmp_path, pool_size=1, preheating_at_once=1) as server:
+        wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
+        time.sleep(2)  # its notebook has run
+        publish(registry, slug="slow", content=notebook(slow))
+        wait_for_log(server, "Kernel pool of slow/v1.ipynb is filled with 1")
+        river_page()  # takes the preheated kernel; the refill will wait for the slow one
+        time.sleep(REFILL_DELAY_S + 1)
+        river_page()
+        assert not finished.exists()
+
+
+def test_a_notebook_waiting_for_its_viewer_gives_up_its_turn(registry, tmp_path):
+    """The dashboards wait for their viewer (``wait_for_request``) at the end: a preheat that
+    got there lets the next one start, long before its turn's time limit."""
+    from hub.dashboards.voila_kernels import PREHEAT_TURN_LIMIT_S
+
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    code = (
+        "import os, pathlib\n"
+        f"pathlib.Path({str(arrived)!r}, os.environ['VOILA_KERNEL_ID']).touch()\n"
+        "from voila.utils import wait_for_request\nwait_for_request()"
+    )
+    publish(registry, content=notebook(code))
+    with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
+        deadline = time.monotonic() + PREHEAT_TURN_LIMIT_S / 2
+        while len(list(arrived.iterdir())) < 3:
+            assert server.process.poll() is None
+            assert time.monotonic() < deadline, "a waiting notebook kept its turn"
+            time.sleep(0.5)

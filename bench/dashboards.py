@@ -120,13 +120,15 @@ def wait_for_pool(state: Path, notebook: str, size: int, timeout_s: float = 600)
         time.sleep(1)
 
 
-def wait_until_idle(busy_percent: float = 15, seconds: int = 3, timeout_s: float = 900) -> None:
+async def wait_until_idle(busy_percent: float = 15, seconds: int = 3, timeout_s: float = 900):
     """Wait until the machine's cores have been nearly idle for ``seconds`` in a row."""
     deadline, quiet = time.monotonic() + timeout_s, 0
+    psutil.cpu_percent()  # starts the measurement
     while quiet < seconds:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the machine did not become idle in {timeout_s} s")
-        quiet = quiet + 1 if psutil.cpu_percent(interval=1) < busy_percent else 0
+        await asyncio.sleep(1)
+        quiet = quiet + 1 if psutil.cpu_percent() < busy_percent else 0
 
 
 def viewers_of(platform, count: int) -> list:
@@ -162,12 +164,12 @@ async def one_viewer_at_a_time(runs: int) -> dict:
                 shown = report if front == "d" else report["panel"]
                 base = f"{platform.url}/services/dashboards/{front}/"
                 for slug in TWINS:
-                    wait_until_idle()  # the pools are full
+                    await wait_until_idle()  # the pools are full
                     cold = await time_to_interactive(context, base + f"{slug}/")
                     warm = []
                     for _ in range(runs):
                         await asyncio.sleep(pause)  # Voila: the pool's refill has begun
-                        wait_until_idle()
+                        await wait_until_idle()
                         warm.append(await time_to_interactive(context, base + f"{slug}/"))
                     shown[slug] = {"cold_s": round(cold, 3), "warm": stats(warm)}
             report["memory_mb_per_viewer"] = kernel_memory_mb(platform.state)
@@ -192,7 +194,7 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
             contexts = [await logged_in_context(browser, platform, p) for p in people]
             if front == "d":
                 wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
-            wait_until_idle()  # every pool kernel has run its notebook
+            await wait_until_idle()  # every pool kernel has run its notebook
             url = f"{platform.url}/services/dashboards/{front}/flood/"
             with CpuByProcess() as used:
                 results = await asyncio.gather(
@@ -214,8 +216,9 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
 
 
 class CpuByProcess:
-    """CPU seconds used while the block runs, by the browsers (Chromium) and by everything else
-    (the platform: proxy, hub, service, Voila or Panel, kernels), and the cores' idle seconds.
+    """CPU seconds used while the block runs, by the browsers (Chromium) and by every other
+    process (the platform: proxy, hub, service, Voila or Panel, kernels; run the bench alone),
+    and the cores' idle seconds.
     Processes are sampled every ``interval`` s: one that ends (a closed page's renderer, a
     kernel shut down) counts up to its last sample."""
 

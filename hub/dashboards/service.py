@@ -143,7 +143,7 @@ class DashboardPageHandler(DashboardsHandler):
     @web.authenticated
     def get(self, slug):
         dashboard = self.dashboard_for_viewer(slug)
-        self.redirect(render_path(self.settings["voila_base_url"], dashboard))
+        self.redirect(render_path(self.settings["voila"].base_url, dashboard))
 
 
 def render_path(voila_base_url: str, dashboard) -> str:
@@ -441,7 +441,7 @@ def make_app(
     return web.Application(
         routes,
         service_prefix=prefix,
-        voila_base_url=voila.base_url if voila is not None else None,
+        voila=voila,
         kernel_viewers=KernelViewers(),
         **oauth_application_settings(prefix, "dashboards"),
     )

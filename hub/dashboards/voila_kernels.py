@@ -4,10 +4,10 @@ registry, and preheating never crowds out the viewers.
 Voila preheats the notebooks it finds at start and refills a pool after each viewer. A
 dashboards service needs two things more, both here:
 
-- **Pools follow the registry.** Every ``WATCH_SECONDS`` the registry is read (when its file
-  changed): a dashboard published since is preheated at once, and the pool of a version that is
-  no longer current (republished, unpublished) is emptied, its idle kernels shut down. Sessions
-  already open on an old version keep their kernel.
+- **Pools follow the registry.** Every ``WATCH_SECONDS`` the registry is read: a dashboard
+  published since is preheated at once, and the pool of a version that is no longer current
+  (republished, unpublished) is emptied, its idle kernels shut down. Sessions already open on
+  an old version keep their kernel.
 - **Preheating takes turns.** A preheat is a kernel start plus a run of the notebook up to
   where it waits for a viewer: seconds of CPU. When 20 viewers arrive together, Voila would
   refill 20 kernels at once, and the viewers' own pages then wait for the CPU (measured: 8
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -38,6 +39,8 @@ WATCH_SECONDS = 2.0
 #: a preheat holds its turn at most this long (a notebook that never ends must not stop all
 #: the others)
 PREHEAT_TURN_LIMIT_S = 180.0
+#: seconds before a failed preheat is tried again
+RETRY_AFTER_FAILURE_S = 30.0
 
 
 class DashboardKernelManager(AsyncMappingKernelManager):
@@ -55,17 +58,19 @@ class DashboardKernelManager(AsyncMappingKernelManager):
 
     @default("preheating_at_once")
     def _one_per_two_cores(self):
-        return max(1, (os.cpu_count() or 2) // 2)
+        return max(1, len(os.sched_getaffinity(0)) // 2)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         #: notebook path (relative to Voila's root) -> dashboard name, for the pools kept
         self.followed: dict[str, str] = {}
         self._registry: DashboardRegistry | None = None
-        self._registry_stamp = None
         self._turns = asyncio.Semaphore(self.preheating_at_once)
         #: preheats that have their turn (a pool task is Voila's, running our _initialize)
         self._in_turn: set[asyncio.Task] = set()
+        #: our own background tasks (the loop keeps only weak references to tasks)
+        self._background: set[asyncio.Task] = set()
+        self._closing = False
         self._watch = None
         if self.preheating:
             # Voila's subclass defines _initialize (start a kernel, run the notebook in it);
@@ -84,17 +89,26 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         """Whether Voila made this a pooling kernel manager (``--preheat_kernel=True``)."""
         return hasattr(self, "fill_if_needed") and bool(self.registry_folder)
 
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     # --- pools follow the registry -------------------------------------------------------------
     def follow_registry(self) -> None:
-        if self._registry is None:
-            self._registry = DashboardRegistry(Path(self.registry_folder))
-        registry = self._registry
-        stamp = _stamp(registry.path)  # a publication commits to this file
-        if stamp == self._registry_stamp:
+        if self._closing:
             return
-        self._registry_stamp = stamp
-        root = registry.folder / "notebooks"
-        current = {str(registry.notebook_path(d).relative_to(root)): d.slug for d in registry.all()}
+        try:
+            if self._registry is None:
+                self._registry = DashboardRegistry(Path(self.registry_folder))
+            registry = self._registry
+            root = registry.folder / "notebooks"
+            current = {
+                str(registry.notebook_path(d).relative_to(root)): d.slug for d in registry.all()
+            }
+        except (sqlite3.Error, OSError) as error:  # busy or being replaced: the next tick
+            self.log.warning("Could not read the dashboards registry: %s", error)
+            return
         for path, slug in current.items():
             if path not in self.followed:
                 self.followed[path] = slug
@@ -107,8 +121,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             self.kernel_pools_config[path] = {"pool_size": 0}
             waiting = self._pools.pop(path, [])
             if waiting:
-                self.log.info("Shutting down %d idle kernel(s) of %s", len(waiting), path)
-                asyncio.ensure_future(self._shut_down_waiting(waiting))
+                self.log.info("Emptying the pool of %s (%d kernel(s))", path, len(waiting))
+                self._in_background(self._shut_down_waiting(waiting))
 
     async def _shut_down_waiting(self, waiting: list) -> None:
         for task in waiting:
@@ -117,14 +131,17 @@ class DashboardKernelManager(AsyncMappingKernelManager):
                 continue
             try:
                 kernel_id = (await task)["kernel_id"]
+            except Exception:  # it failed to start: nothing to stop (logged when it failed)
+                continue
+            try:
                 await self.shutdown_kernel(kernel_id)
-            except Exception:  # a kernel that failed to start or is gone already
-                self.log.debug("an old pool kernel was gone already", exc_info=True)
+            except Exception:
+                self.log.warning("Could not shut down kernel %s", kernel_id, exc_info=True)
 
     # --- preheating takes turns ----------------------------------------------------------------
     def kernels_ready_or_preheating(self, notebook_name: str) -> int:
-        """The pool kernels of ``notebook_name`` that started (not those waiting their turn or
-        Voila's refill delay)."""
+        """The pool kernels of ``notebook_name`` that are ready or being started and run (not
+        those waiting for their turn or for Voila's refill delay)."""
         return sum(
             1
             for task in self._pools.get(notebook_name, ())
@@ -136,17 +153,35 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         async def initialize_in_turn(notebook_path, kernel_id=None, **kwargs):
             await self._turns.acquire()
             this_task = asyncio.current_task()
+            if self._closing:  # Voila's shutdown_all awaits this task and ignores an Exception
+                self._turns.release()
+                raise RuntimeError("Voila is stopping: no more preheating")
             self._in_turn.add(this_task)
             this_task.add_done_callback(self._in_turn.discard)
             try:
                 content = await initialize(notebook_path, kernel_id, **kwargs)
+            except Exception:
+                self._turns.release()
+                self._preheat_failed(notebook_path, this_task)
+                raise
             except BaseException:
                 self._turns.release()
                 raise
-            asyncio.ensure_future(self._end_of_turn(content["task"], content["kernel_id"]))
+            self._in_background(self._end_of_turn(content["task"], content["kernel_id"]))
             return content
 
         return initialize_in_turn
+
+    def _preheat_failed(self, notebook_path: str, task: asyncio.Task) -> None:
+        """Log a failed preheat, take it out of the pool (Voila would hand it to a viewer, and
+        count it as a kernel) and try again later."""
+        self.log.warning("Preheating a kernel for %s failed", notebook_path, exc_info=True)
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # logged
+        pool = self._pools.get(notebook_path, [])
+        if task in pool:
+            pool.remove(task)
+            if notebook_path in self.followed and not self._closing:
+                self.fill_if_needed(delay=RETRY_AFTER_FAILURE_S, notebook_name=notebook_path)
 
     async def _end_of_turn(self, render, kernel_id: str) -> None:
         """Give the turn to the next preheat when this notebook has run as far as it can without
@@ -159,6 +194,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             while not (
                 render.done()
                 or kernel_id in RequestInfoSocketHandler._waiters
+                or kernel_id not in self  # shut down meanwhile
                 or asyncio.get_running_loop().time() > deadline
             ):
                 await asyncio.sleep(0.25)
@@ -166,14 +202,9 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             self._turns.release()
 
     async def shutdown_all(self, *args, **kwargs):
+        # Voila's shutdown_all (which calls this one first) then awaits every pool task: those
+        # still waiting for their turn end at once instead of each starting a kernel to stop
+        self._closing = True
         if self._watch is not None:
             self._watch.stop()
         await super().shutdown_all(*args, **kwargs)
-
-
-def _stamp(path: Path):
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return (status.st_mtime_ns, status.st_size)

@@ -23,6 +23,7 @@ token, which the service adds after checking the viewer's hub login and groups.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +31,8 @@ import secrets
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from jupyter_core.paths import jupyter_path
 
 from dte_widgets.voila_viewer import VIEWER_HEADER
 from hub.dashboards.child_server import ChildServer
@@ -40,8 +43,17 @@ from hub.dashboards.voila_kernels import DashboardKernelManager
 
 __all__ = ["VoilaServer", "VIEWER_HEADER", "assets_key"]
 
-#: the packages whose files Voila's pages load (labextension files carry their own hashes)
-ASSET_PACKAGES = ("voila", "jupyterlab", "jupyterlab_server", "jupyter_server", "ipywidgets")
+#: the packages whose files Voila's pages load (its bundles, JupyterLab's themes, nbconvert's
+#: styles, the widget managers)
+ASSET_PACKAGES = (
+    "voila",
+    "jupyterlab",
+    "jupyterlab_server",
+    "jupyter_server",
+    "nbconvert",
+    "ipywidgets",
+    "jupyterlab_widgets",
+)
 #: how long a cell's outputs may trail its reply when the machine is busy
 IOPUB_TIMEOUT_S = 120
 #: seconds between a pool kernel being taken and its replacement starting
@@ -49,15 +61,21 @@ REFILL_DELAY_S = 5
 
 
 def assets_key() -> str:
-    """A short digest of the installed versions of the packages whose static files Voila's
-    pages load (Voila's bundles, JupyterLab's themes, the widget managers)."""
-    versions = []
+    """A short digest of what Voila's pages load besides the page itself: the versions of the
+    packages that serve it, and the name, size and time of every file in Voila's templates and
+    the lab extensions. An upgrade or a changed template gives another key."""
+    digest = hashlib.sha256()
     for package in ASSET_PACKAGES:
         try:
-            versions.append(f"{package}=={metadata.version(package)}")
+            digest.update(f"{package}=={metadata.version(package)}\n".encode())
         except metadata.PackageNotFoundError:
-            versions.append(f"{package} absent")
-    return hashlib.sha256(" ".join(versions).encode()).hexdigest()[:12]
+            digest.update(f"{package} absent\n".encode())
+    for folder in (*jupyter_path("voila", "templates"), *jupyter_path("labextensions")):
+        for file in sorted(Path(folder).rglob("*")):
+            with contextlib.suppress(OSError):
+                status = file.stat()
+                digest.update(f"{file} {status.st_size} {status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:12]
 
 
 class VoilaServer(ChildServer):
@@ -76,10 +94,16 @@ class VoilaServer(ChildServer):
         self.registry, self.port, self.pool_size = registry, port, pool_size
         self.pools = pools or {}
         self.preheating_at_once = preheating_at_once
-        self.assets_key = assets_key()
-        self.base_url = f"{prefix.rstrip('/')}/voila/{self.assets_key}/"
+        self.prefix = prefix.rstrip("/")
+        self.find_assets_key()
         self.token = secrets.token_hex(24)
         self.environment = environment or {}
+
+    def find_assets_key(self) -> None:
+        """Set ``assets_key`` and the base URL carrying it (again at each start: a restart
+        after an upgrade serves the new files under a new address)."""
+        self.assets_key = assets_key()
+        self.base_url = f"{self.prefix}/voila/{self.assets_key}/"
 
     @property
     def errors_dir(self) -> Path:
@@ -138,6 +162,7 @@ class VoilaServer(ChildServer):
         ]
 
     def start(self) -> None:
+        self.find_assets_key()
         token_file = self.registry.folder / "voila-token"
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:

@@ -409,11 +409,14 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
     assert restarted.pid != dead.pid
 
 
-def voila_url(platform) -> str:
-    """Voila's base address behind the service (it carries the key of its packages' files)."""
-    from hub.dashboards.voila_server import assets_key
-
-    return platform.url + f"/services/dashboards/voila/{assets_key()}/"
+def voila_url(platform, person) -> str:
+    """Voila's base address behind the service (it carries the key of its files), as the
+    gallery's link to the flood dashboard leads to it."""
+    moved = person.session.get(
+        platform.url + "/services/dashboards/d/flood/", timeout=30, allow_redirects=False
+    )
+    assert moved.status_code == 302, moved.text
+    return platform.url + moved.headers["Location"].partition("voila/render/")[0]
 
 
 def xsrf_of_the_service(person) -> str:
@@ -438,7 +441,7 @@ def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
     page = dt_user.session.get(platform.url + "/services/dashboards/d/flood/", timeout=120)
     assert page.status_code == 200
     kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.text).group(1)
-    voila = voila_url(platform)
+    voila = voila_url(platform, dt_user)
     address = voila.replace("http://", "ws://") + f"api/kernels/{kernel}/channels"
 
     def attach(person) -> int:
@@ -475,8 +478,8 @@ def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
 
 
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):
-    voila = voila_url(platform)
     author.session.get(platform.url + "/services/dashboards/", timeout=30)  # hub OAuth
+    voila = voila_url(platform, dt_user)
     for path in (
         "",
         "voila/tree",
@@ -496,12 +499,15 @@ def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform
     assert old.status_code == 302 and old.headers["Location"].endswith("/river-private/v2.ipynb")
     anonymous = requests.get(voila + "voila/render/flood/v1.ipynb", timeout=30)
     assert anonymous.url.startswith(platform.url + "/hub/login")
+    # jupyter_server would take a ?token= over the service's own credentials
+    tokened = dt_user.session.get(voila + "voila/render/flood/v1.ipynb?token=x", timeout=30)
+    assert tokened.status_code == 400
 
 
 def test_voilas_files_are_cached_by_browsers_until_an_upgrade(platform, dt_user):
     """Voila's bundles are kept by the browser (no request at the next view); the dashboard
     page is not; an address from before an upgrade (another key) leads to the current page."""
-    voila = voila_url(platform)
+    voila = voila_url(platform, dt_user)
     bundle = dt_user.session.get(voila + "voila/static/voila.js", timeout=30)
     assert bundle.status_code == 200
     assert "immutable" in bundle.headers["Cache-Control"]

@@ -91,9 +91,9 @@ def test_pools_follow_publications_made_while_voila_runs(registry, tmp_path):
         publish(registry, content=notebook("print('v2')"))
         text = wait_for_log(server, "Kernel pool of river/v2.ipynb is filled with 1")
         text = wait_for_log(server, "Kernel shutdown")
-        assert "Shutting down 1 idle kernel(s) of river/v1.ipynb" in text
+        assert "Emptying the pool of river/v1.ipynb (1 kernel(s))" in text
         registry.unpublish("lake")
-        text = wait_for_log(server, "Shutting down 1 idle kernel(s) of lake/v1.ipynb")
+        text = wait_for_log(server, "Emptying the pool of lake/v1.ipynb (1 kernel(s))")
         assert text.count("Kernel started") == 3
 
 
@@ -165,3 +165,18 @@ def test_a_notebook_waiting_for_its_viewer_gives_up_its_turn(registry, tmp_path)
             assert server.process.poll() is None
             assert time.monotonic() < deadline, "a waiting notebook kept its turn"
             time.sleep(0.5)
+
+
+def test_a_preheat_that_fails_is_logged_and_frees_its_turn(registry, tmp_path):
+    """A notebook whose kernel cannot start (an unknown kernel) is logged as such, and the
+    dashboards after it still get their preheated kernels."""
+    import json
+
+    broken = json.loads(notebook())
+    broken["metadata"]["kernelspec"] = {"name": "no-such-kernel", "display_name": "None"}
+    publish(registry, slug="broken", content=json.dumps(broken))
+    with running_voila(registry, tmp_path, pool_size=1, preheating_at_once=1) as server:
+        wait_for_log(server, "Preheating a kernel for broken/v1.ipynb failed")
+        publish(registry)
+        wait_for_log(server, "Preheating 1 kernel(s) for river/v1.ipynb")
+        wait_for_log(server, "Kernel started")  # the river's: the broken one never starts one

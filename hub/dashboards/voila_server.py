@@ -9,8 +9,8 @@ token, which the service adds after checking the viewer's hub login and groups.
   dashboard published later is preheated within seconds, a replaced version's idle kernels are
   shut down, and preheats take turns so that they do not slow the viewers' pages; sessions on
   an old version keep their kernel.
-- Caching: Voila's base URL carries ``assets_key``, a digest of the versions of the packages
-  whose files its pages load, so the service can let browsers keep those files for a year
+- Caching: Voila's base URL carries ``assets_key``, a digest of the packages whose files its
+  pages load and of those files, so the service can let browsers keep them for a year
   (``immutable``): an upgrade changes every address.
 - Security: the kernels run with a clean environment (no token of the hub or the service; only
   the ``dashboards-compute`` token, which reaches the gateway and nothing else); Voila's own

@@ -75,3 +75,11 @@ def browser_page():
             yield page, requests, console_errors
         finally:
             browser.close()
+
+
+def log_in(page, hub_url: str, person) -> None:
+    """Log ``person`` (a ``HubUser``) in through the hub's login form in ``page``."""
+    page.goto(hub_url)
+    page.fill("input[name=username]", person.name)
+    page.fill("input[name=password]", person.password)
+    page.click("input[type=submit], button[type=submit]")

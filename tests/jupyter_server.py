@@ -15,7 +15,7 @@ import requests
 
 from tests.hub.platform import free_port
 
-__all__ = ["running_jupyter_server", "clean_environment"]
+__all__ = ["running_jupyter_server", "serving", "clean_environment"]
 
 
 def clean_environment(home: Path) -> dict:
@@ -30,50 +30,50 @@ def clean_environment(home: Path) -> dict:
 
 
 @contextlib.contextmanager
+def serving(command: list[str], url: str, folder: Path, env: dict, timeout: float = 60):
+    """Run ``command`` in ``folder`` (its output in a log there) until ``url`` answers 200;
+    yield ``url``; stop the server (and so its kernels) when the test is done."""
+    log = open(folder / f"server-{Path(command[0]).name}-{free_port()}.log", "ab")
+    server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert server.poll() is None, Path(log.name).read_text()[-3000:]
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=5).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"the server did not answer in {timeout} s"
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+
+@contextlib.contextmanager
 def running_jupyter_server(root: Path, environment: dict, command=None, timeout: float = 60):
     """Yield (url, session with the token, token) of a Jupyter server serving ``root``.
 
     ``command`` starts it (default: ``python -m jupyter_server``; JupyterLab, Voila and the
     DTE server extension are enabled by their config files, as for a user)."""
     port, token = free_port(), secrets.token_hex(16)
-    command = list(command or [sys.executable, "-m", "jupyter_server"])
-    log = root / f"jupyter-{port}.log"
-    log_file = open(log, "wb")  # closed with the server
-    process = subprocess.Popen(
-        [
-            *command,
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={root}",
-            *(["--allow-root"] if os.getuid() == 0 else []),
-        ],
-        cwd=root,
-        env={**environment, "JUPYTER_TOKEN": token},
-        stdout=subprocess.DEVNULL,
-        stderr=log_file,
-    )
+    command = [
+        *(command or [sys.executable, "-m", "jupyter_server"]),
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        *(["--allow-root"] if os.getuid() == 0 else []),
+    ]
     url = f"http://127.0.0.1:{port}"
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if session.get(f"{url}/api/status", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Jupyter server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    environment = {**environment, "JUPYTER_TOKEN": token}
+    with serving(command, f"{url}/api/status?token={token}", root, environment, timeout):
+        session = requests.Session()
+        session.headers["Authorization"] = f"token {token}"
         yield url, session, token
-    finally:
-        process.terminate()  # the server shuts its kernels down
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log_file.close()

@@ -13,7 +13,6 @@ user's own copy is opened as they left it, and run only if it is still as writte
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -25,6 +24,7 @@ from tornado import web
 from extensions.dte_server.publish_api import (
     ask_service,
     dashboard_page,
+    on_dte_hub,
     service_json,
     service_url,
 )
@@ -50,7 +50,7 @@ class LauncherHandler(APIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        if os.environ.get("DTE_DASHBOARDS_URL") and os.environ.get("JUPYTERHUB_API_TOKEN"):
+        if on_dte_hub():
             dashboards, problem = await self.hub_dashboards()
         else:
             dashboards, problem = self.twin_notebooks(), None

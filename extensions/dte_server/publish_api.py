@@ -29,17 +29,23 @@ __all__ = ["publish_routes", "service_url", "ask_service", "service_json", "dash
 FIELDS = ("title", "description", "groups", "domain")
 
 
+def on_dte_hub() -> bool:
+    """Whether this server is one of a DTE Hub's user servers (it knows the dashboards
+    service and has a hub token)."""
+    return bool(os.environ.get("DTE_DASHBOARDS_URL") and os.environ.get("JUPYTERHUB_API_TOKEN"))
+
+
 def service_url(*parts: str) -> str:
     """The address of the dashboards service's API (``parts`` appended), or HTTP 503 when this
     server is not one of a DTE Hub's."""
-    base = os.environ.get("DTE_DASHBOARDS_URL", "")
-    if not base or not os.environ.get("JUPYTERHUB_API_TOKEN"):
+    if not on_dte_hub():
         raise web.HTTPError(
             503,
             "publishing needs DTE Hub: this server is not one of a DTE Hub's user servers "
             "(DTE_DASHBOARDS_URL and JUPYTERHUB_API_TOKEN are not set)",
         )
-    return "/".join([base.rstrip("/"), "api", "dashboards", *(quote(p, safe="") for p in parts)])
+    base = os.environ["DTE_DASHBOARDS_URL"].rstrip("/")
+    return "/".join([base, "api", "dashboards", *(quote(p, safe="") for p in parts)])
 
 
 async def ask_service(method: str, url: str, body: dict | None = None):
@@ -57,13 +63,9 @@ async def ask_service(method: str, url: str, body: dict | None = None):
             request_timeout=60,
             follow_redirects=False,
         )
-    except HTTPClientError as error:
-        if error.response is not None:
+    except (HTTPClientError, OSError) as error:
+        if getattr(error, "response", None) is not None:
             return error.response
-        raise web.HTTPError(
-            502, "the dashboards service did not answer; try again shortly"
-        ) from None
-    except OSError:
         raise web.HTTPError(
             502, "the dashboards service did not answer; try again shortly"
         ) from None
@@ -95,13 +97,12 @@ class PublishHandler(APIHandler):
         """Ask the dashboards service; answer with its status and JSON (a published dashboard
         with its ``page``, where viewers open it)."""
         response = await ask_service(method, url, body)
+        self.set_status(response.code)
         if response.code == 204 or not response.body:
-            self.set_status(response.code)
             return self.finish()
         answer = service_json(response, "slug" if method == "PUT" else "dashboards")
         if method == "PUT" and response.code in (200, 201):
             answer["page"] = dashboard_page(answer["slug"])
-        self.set_status(response.code)
         self.set_header("Content-Type", "application/json")
         self.finish(answer)
 

@@ -154,7 +154,7 @@ class PanelPageHandler(DashboardsHandler):
     @web.authenticated
     def get(self, slug):
         dashboard = self.dashboard_for_viewer(slug)
-        self.redirect(f"{self.settings['service_prefix']}panel/dashboard?name={dashboard.slug}")
+        self.redirect(f"{self.settings['panel'].base_url}dashboard?name={dashboard.slug}")
 
 
 #: what of Voila a viewer's browser may reach (paths after Voila's base URL)
@@ -227,14 +227,11 @@ class VoilaHandler(UpstreamHandler):
         if self.request.method not in ("GET", "HEAD"):
             HubOAuthenticated.check_xsrf_cookie(self)
 
-    def cache_policy(self):
-        return _IMMUTABLE if _PACKAGE_ASSETS.fullmatch(self.voila_path) else None
+    #: set by ``allowed``: whether the request is for a package file or for a dashboard page
+    package_file = rendering = False
 
-    @property
-    def voila_path(self) -> str:
-        """The request's path after Voila's base URL ("" if it is under another one)."""
-        key, _, path = self.path_args[0].partition("/")
-        return path if key == self.server.assets_key else ""
+    def cache_policy(self):
+        return _IMMUTABLE if self.package_file else None
 
     def upstream_headers(self):
         headers = super().upstream_headers()
@@ -249,10 +246,14 @@ class VoilaHandler(UpstreamHandler):
             if key != self.server.assets_key or int(render.group(2)) != dashboard.version:
                 # an address from before an upgrade, or replaced: open the current one
                 raise _Redirect(render_path(self.server.base_url, dashboard))
+            self.rendering = True
             return
         if key != self.server.assets_key:
             raise web.HTTPError(404)
-        if method == "GET" and (_PACKAGE_ASSETS.fullmatch(path) or _NOTEBOOK_FILES.fullmatch(path)):
+        if method == "GET" and _PACKAGE_ASSETS.fullmatch(path):
+            self.package_file = True
+            return
+        if method == "GET" and _NOTEBOOK_FILES.fullmatch(path):
             return
         kernel = (method == "GET" and _KERNEL.fullmatch(path)) or (
             method == "POST" and _SHUTDOWN.fullmatch(path)
@@ -265,7 +266,7 @@ class VoilaHandler(UpstreamHandler):
         raise web.HTTPError(404)
 
     def upstream_answered(self, response) -> None:
-        if response.code == 200 and _RENDER.fullmatch(self.voila_path):
+        if response.code == 200 and self.rendering:
             page_kernel = _PAGE_KERNEL.search(response.body or b"")
             if page_kernel:
                 self.settings["kernel_viewers"].hand_over(
@@ -417,9 +418,9 @@ def hub_groups(api_url: str, token: str):
 def make_app(
     registry: DashboardRegistry,
     prefix: str,
-    known_groups=None,
-    voila: VoilaServer | None = None,
-    panel: PanelServer | None = None,
+    known_groups,
+    voila: VoilaServer,
+    panel: PanelServer,
 ) -> web.Application:
     prefix = prefix.rstrip("/") + "/"
     arguments = {"registry": registry, "known_groups": known_groups}
@@ -430,18 +431,15 @@ def make_app(
         (prefix + r"api/dashboards/?", ListHandler, arguments),
         (prefix + r"api/dashboards/([^/]+)/errors/?", ErrorsHandler, arguments),
         (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
+        (prefix + r"voila/(.*)", VoilaHandler, {**arguments, "server": voila}),
+        (prefix + r"p/([a-z][a-z0-9-]*)/?", PanelPageHandler, arguments),
+        (prefix + r"panel/(.*)", PanelHandler, {**arguments, "server": panel}),
     ]
-    if voila is not None:
-        routes.append((prefix + r"voila/(.*)", VoilaHandler, {**arguments, "server": voila}))
-    if panel is not None:
-        routes += [
-            (prefix + r"p/([a-z][a-z0-9-]*)/?", PanelPageHandler, arguments),
-            (prefix + r"panel/(.*)", PanelHandler, {**arguments, "server": panel}),
-        ]
     return web.Application(
         routes,
         service_prefix=prefix,
         voila=voila,
+        panel=panel,
         kernel_viewers=KernelViewers(),
         **oauth_application_settings(prefix, "dashboards"),
     )

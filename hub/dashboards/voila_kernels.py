@@ -62,9 +62,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        #: notebook path (relative to Voila's root) -> dashboard name, for the pools kept
-        self.followed: dict[str, str] = {}
-        self._registry: DashboardRegistry | None = None
+        #: notebook paths (relative to Voila's root) of the pools kept
+        self.followed: set[str] = set()
         self._turns = asyncio.Semaphore(self.preheating_at_once)
         #: preheats that have their turn (a pool task is Voila's, running our _initialize)
         self._in_turn: set[asyncio.Task] = set()
@@ -73,6 +72,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         self._closing = False
         self._watch = None
         if self.preheating:
+            self._registry = DashboardRegistry(Path(self.registry_folder))
             # Voila's subclass defines _initialize (start a kernel, run the notebook in it);
             # every preheat, first fill and refill alike, goes through it
             self._initialize = self._taking_turns(self._initialize)
@@ -98,11 +98,9 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     def follow_registry(self) -> None:
         if self._closing:
             return
+        registry = self._registry
+        root = registry.folder / "notebooks"
         try:
-            if self._registry is None:
-                self._registry = DashboardRegistry(Path(self.registry_folder))
-            registry = self._registry
-            root = registry.folder / "notebooks"
             current = {
                 str(registry.notebook_path(d).relative_to(root)): d.slug for d in registry.all()
             }
@@ -111,13 +109,13 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             return
         for path, slug in current.items():
             if path not in self.followed:
-                self.followed[path] = slug
+                self.followed.add(path)
                 size = self.pools.get(slug, self.pool_size)
                 self.kernel_pools_config[path] = {"pool_size": size}
                 self.log.info("Preheating %d kernel(s) for %s", size, path)
                 self.fill_if_needed(delay=0, notebook_name=path)
-        for path in [p for p in self.followed if p not in current]:
-            del self.followed[path]
+        for path in self.followed - current.keys():
+            self.followed.discard(path)
             self.kernel_pools_config[path] = {"pool_size": 0}
             waiting = self._pools.pop(path, [])
             if waiting:
@@ -160,12 +158,10 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             this_task.add_done_callback(self._in_turn.discard)
             try:
                 content = await initialize(notebook_path, kernel_id, **kwargs)
-            except Exception:
+            except BaseException as error:
                 self._turns.release()
-                self._preheat_failed(notebook_path, this_task)
-                raise
-            except BaseException:
-                self._turns.release()
+                if isinstance(error, Exception):  # not a cancellation
+                    self._preheat_failed(notebook_path, this_task)
                 raise
             self._in_background(self._end_of_turn(content["task"], content["kernel_id"]))
             return content

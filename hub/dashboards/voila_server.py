@@ -100,8 +100,8 @@ class VoilaServer(ChildServer):
         self.environment = environment or {}
 
     def find_assets_key(self) -> None:
-        """Set ``assets_key`` and the base URL carrying it (again at each start: a restart
-        after an upgrade serves the new files under a new address)."""
+        """Set ``assets_key`` and the base URL carrying it (again at each restart: one after an
+        upgrade serves the new files under a new address)."""
         self.assets_key = assets_key()
         self.base_url = f"{self.prefix}/voila/{self.assets_key}/"
 
@@ -162,7 +162,8 @@ class VoilaServer(ChildServer):
         ]
 
     def start(self) -> None:
-        self.find_assets_key()
+        if self.process is not None:  # started again, perhaps after an upgrade
+            self.find_assets_key()
         token_file = self.registry.folder / "voila-token"
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:

@@ -5,20 +5,18 @@ clean."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.browser import browser_page
 from tests.hub.platform import free_port
+from tests.jupyter_server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -50,30 +48,6 @@ def app_folder(tmp_path_factory):
     )
     shutil.copy(NOTEBOOK, folder / "flood.ipynb")
     return folder, env
-
-
-@contextlib.contextmanager
-def serving(command: list[str], url: str, folder: Path, env: dict):
-    log = open(folder / f"server-{command[0].rsplit('/', 1)[-1]}.log", "ab")
-    server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (folder / log.name).read_text()
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=5).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the dashboard server did not answer in 60 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def use_the_dashboard(url: str, open_dashboard=None) -> tuple[list[str], list[str]]:

@@ -47,6 +47,18 @@ def shared_temp_folder():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def wait_until(predicate, timeout: float, what: str):
+    """``predicate()``'s first true value, asked every 0.2 s; TimeoutError naming ``what``
+    after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(what)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

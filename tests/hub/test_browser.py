@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in
 from tests.hub.platform import HubUser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -22,10 +22,7 @@ def running_cluster(platform, admin):
 def test_log_in_reach_jupyterlab_and_see_a_live_dask_dashboard(platform, running_cluster):
     admin = HubUser(platform, "admin", platform.admin_password)
     with browser_page() as (page, requests, console_errors):
-        page.goto(platform.url)
-        page.fill("input[name=username]", admin.name)
-        page.fill("input[name=password]", admin.password)
-        page.click("input[type=submit], button[type=submit]")
+        log_in(page, platform.url, admin)
         # A DT developer lands in JupyterLab, started for them.
         page.wait_for_url("**/user/admin/lab**", timeout=60_000)
         page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)

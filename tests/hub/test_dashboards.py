@@ -1,14 +1,13 @@
 """The dashboards service through the real hub: the gallery after login, publishing for groups
 through the REST API, and who may open, change or unpublish a dashboard."""
 
-import time
-
 import nbformat
 import pytest
 import requests
 
 from dte_twins.provenance import RunRegistry
 from tests.hub.conftest import new_account
+from tests.hub.platform import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +31,15 @@ def dt_user(platform, admin):
 @pytest.fixture(scope="module")
 def author(platform, admin):
     return new_account(platform, admin, developer=True, prefix="author")
+
+
+#: the platform's twin dashboards and the twin each runs
+TWIN_DASHBOARDS = [
+    ("flood", "FloodTwin"),
+    ("drought", "DroughtTwin"),
+    ("detector-noise", "DetectorNoiseTwin"),
+    ("calorimeter", "CalorimeterTwin"),
+]
 
 
 def publish(person, slug, **fields):
@@ -216,7 +224,7 @@ def test_a_developer_publishes_from_jupyterlab_with_the_publish_action(platform,
 
     from playwright.sync_api import expect
 
-    from tests.browser import browser_page
+    from tests.browser import browser_page, log_in
 
     writer = new_account(platform, admin, developer=True, prefix="labauthor")
     book = nbformat.v4.new_notebook()
@@ -226,10 +234,7 @@ def test_a_developer_publishes_from_jupyterlab_with_the_publish_action(platform,
     ]
     book.metadata["kernelspec"] = {"name": "dte", "display_name": "DTE (Python 3)"}
     with browser_page() as (page, requests_made, _):
-        page.goto(platform.url)
-        page.fill("input[name=username]", writer.name)
-        page.fill("input[name=password]", writer.password)
-        page.click("input[type=submit], button[type=submit]")
+        log_in(page, platform.url, writer)
         page.wait_for_url(f"**/user/{writer.name}/lab**", timeout=90_000)
         saved = writer.api(
             "PUT",
@@ -258,26 +263,15 @@ def test_a_developer_publishes_from_jupyterlab_with_the_publish_action(platform,
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(
-    ("slug", "twin"),
-    [
-        ("flood", "FloodTwin"),
-        ("drought", "DroughtTwin"),
-        ("detector-noise", "DetectorNoiseTwin"),
-        ("calorimeter", "CalorimeterTwin"),
-    ],
-)
+@pytest.mark.parametrize(("slug", "twin"), TWIN_DASHBOARDS)
 def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
     platform, dt_user, slug, twin
 ):
-    from tests.browser import browser_page
+    from tests.browser import browser_page, log_in
     from tests.dte_widgets.test_dashboard_browser import drive_the_dashboard
 
     with browser_page() as (page, requests_made, console_errors):
-        page.goto(platform.url)
-        page.fill("input[name=username]", dt_user.name)
-        page.fill("input[name=password]", dt_user.password)
-        page.click("input[type=submit], button[type=submit]")
+        log_in(page, platform.url, dt_user)
         page.wait_for_url("**/services/dashboards/", timeout=60_000)
         page.click(f"[data-dashboard='{slug}'] a")
         page.wait_for_url(f"**/voila/render/{slug}/v1.ipynb", timeout=60_000)
@@ -290,29 +284,18 @@ def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(
-    ("slug", "twin"),
-    [
-        ("flood", "FloodTwin"),
-        ("drought", "DroughtTwin"),
-        ("detector-noise", "DetectorNoiseTwin"),
-        ("calorimeter", "CalorimeterTwin"),
-    ],
-)
+@pytest.mark.parametrize(("slug", "twin"), TWIN_DASHBOARDS)
 def test_each_twin_dashboard_runs_as_a_panel_app_through_the_hub(platform, dt_user, slug, twin):
     """The gallery's "Open as a Panel app": the same notebook in ``panel serve``, behind the
     hub's login, the run recorded as the viewer's."""
-    from tests.browser import browser_page
+    from tests.browser import browser_page, log_in
     from tests.dte_widgets.test_dashboard_browser import KNOWN_PANEL_NOISE, drive_the_dashboard
 
     path = platform.state / "dashboards" / "runs.sqlite"
     # opened only if it exists: made here, it would be root's and the service could not write
     before = {run.run_id for run in RunRegistry(path).runs(twin)} if path.exists() else set()
     with browser_page() as (page, requests_made, console_errors):
-        page.goto(platform.url)
-        page.fill("input[name=username]", dt_user.name)
-        page.fill("input[name=password]", dt_user.password)
-        page.click("input[type=submit], button[type=submit]")
+        log_in(page, platform.url, dt_user)
         page.wait_for_url("**/services/dashboards/", timeout=60_000)
         page.click(f"[data-dashboard='{slug}'] p.also a")
         page.wait_for_url(f"**/services/dashboards/panel/dashboard?name={slug}", timeout=60_000)
@@ -355,7 +338,7 @@ def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platfo
     assert page.status_code == 200
     token = re.search(r'"token":\s*"([^"]+)"', page.text.replace('\\"', '"')).group(1)
     address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
-    cookies = "; ".join(f"{c.name}={c.value}" for c in author.session.cookies)
+    cookies = cookie_header(author)
 
     def first_message(session_token: str) -> str:
         try:
@@ -385,7 +368,6 @@ def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platfo
 def test_a_dead_panel_server_is_started_again(platform, dt_user):
     """The Panel process killed (a crash, the OOM killer): the service starts it again and the
     next viewer gets the app, without a hub restart."""
-    import time
 
     from tests.hub.platform import processes_of_instance
 
@@ -397,16 +379,23 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
     (dead,) = panel_processes()
     dead.kill()
     dead.wait(10)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def back_again():
         answer = dt_user.session.get(page, timeout=120)
-        if answer.status_code == 200:
-            break
-        assert answer.status_code == 503 and "not reachable" in answer.text
-        time.sleep(1)
+        if answer.status_code != 200:
+            assert answer.status_code == 503 and "not reachable" in answer.text
+            return None
+        return answer
+
+    answer = wait_until(back_again, 90, "panel serve was not started again")
     assert answer.status_code == 200 and "bokeh" in answer.text.lower()
     (restarted,) = panel_processes()
     assert restarted.pid != dead.pid
+
+
+def cookie_header(person) -> str:
+    """The person's cookies as one Cookie header (for a websocket client)."""
+    return "; ".join(f"{c.name}={c.value}" for c in person.session.cookies)
 
 
 def voila_url(platform, person) -> str:
@@ -445,7 +434,7 @@ def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
     address = voila.replace("http://", "ws://") + f"api/kernels/{kernel}/channels"
 
     def attach(person) -> int:
-        cookies = "; ".join(f"{c.name}={c.value}" for c in person.session.cookies)
+        cookies = cookie_header(person)
         try:
             connection = websocket.create_connection(
                 address, header=[f"Cookie: {cookies}"], timeout=60
@@ -471,10 +460,11 @@ def test_a_viewers_dashboard_kernel_is_theirs_alone(platform, author, dt_user):
     )
     assert closing.status_code == 204
     voila_log = platform.state / "dashboards" / "voila.log"
-    deadline = time.monotonic() + 30
-    while f"Kernel shutdown: {kernel}" not in voila_log.read_text():
-        assert time.monotonic() < deadline, "Voila did not shut the kernel down"
-        time.sleep(0.5)
+    wait_until(
+        lambda: f"Kernel shutdown: {kernel}" in voila_log.read_text(),
+        30,
+        "Voila did not shut the kernel down",
+    )
 
 
 def test_only_dashboard_pages_assets_and_kernels_of_voila_are_reachable(platform, author, dt_user):

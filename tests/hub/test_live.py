@@ -14,7 +14,7 @@ from catalogs.entries import ENTRIES
 from catalogs.live import LiveFeed, LiveFeedError
 from catalogs.live.feeds import RiverGauge, play
 from tests.hub.conftest import new_account
-from tests.hub.platform import HubUser, processes_of_instance, running_platform
+from tests.hub.platform import HubUser, processes_of_instance, running_platform, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -177,16 +177,6 @@ def _live_service(platform) -> psutil.Process | None:
     return None
 
 
-def _wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise TimeoutError(what)
-
-
 def test_a_killed_service_is_restarted_and_loses_no_acknowledged_observation(platform, dt_user):
     feed = LiveFeed(
         "river_gauge", url=live_url(platform), token=dt_user.token, reconnect_timeout=120
@@ -206,13 +196,13 @@ def test_a_killed_service_is_restarted_and_loses_no_acknowledged_observation(pla
 
     follower = threading.Thread(target=follow, daemon=True)
     follower.start()
-    _wait_until(lambda: len(received) >= 20 and received[-1]["seq"] > 30, 60, "no observations")
+    wait_until(lambda: len(received) >= 20 and received[-1]["seq"] > 30, 60, "no observations")
 
     service = _live_service(platform)
     assert service is not None and service.username() != "root"  # runs unprivileged
     service.kill()  # SIGKILL: no chance to flush or say goodbye
     # dead, though a zombie until the hub reaps it (it polls a service every 30 s)
-    _wait_until(
+    wait_until(
         lambda: not service.is_running() or service.status() == psutil.STATUS_ZOMBIE,
         10,
         "the live service survived SIGKILL",
@@ -220,13 +210,13 @@ def test_a_killed_service_is_restarted_and_loses_no_acknowledged_observation(pla
     acknowledged = list(received)  # everything a client got before the service died
 
     # JupyterHub polls its managed services (every 30 s) and starts a dead one again.
-    restarted = _wait_until(
+    restarted = wait_until(
         lambda: (p := _live_service(platform)) is not None and p.pid != service.pid and p,
         75,
         "the hub did not restart the live service",
     )
     last_before = acknowledged[-1]["seq"]
-    _wait_until(
+    wait_until(
         lambda: failure or received[-1]["seq"] >= last_before + 10,
         60,
         "the client did not resume after the restart",

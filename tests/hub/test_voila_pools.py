@@ -9,7 +9,7 @@ import pytest
 
 from hub.dashboards.registry import DashboardRegistry
 from hub.dashboards.voila_server import VoilaServer, assets_key
-from tests.hub.platform import free_port
+from tests.hub.platform import free_port, wait_until
 from tests.hub.registry_helpers import notebook, publish
 
 pytestmark = pytest.mark.slow
@@ -36,14 +36,20 @@ def running_voila(registry, tmp_path, **options):
         server.stop()
 
 
+def running(server) -> bool:
+    """Fails the test, with the end of Voila's log, if Voila ended."""
+    log = server.registry.folder / "voila.log"
+    assert server.process.poll() is None, log.read_text()[-3000:]
+    return True
+
+
 def wait_for_log(server, text: str, timeout_s: float = 120) -> str:
     log = server.registry.folder / "voila.log"
-    deadline = time.monotonic() + timeout_s
-    while text not in log.read_text():
-        assert server.process.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()[-3000:]}"
-        time.sleep(0.5)
-    return log.read_text()
+
+    def logged() -> str:
+        return running(server) and text in log.read_text() and log.read_text()
+
+    return wait_until(logged, timeout_s, f"no {text!r} in the Voila log")
 
 
 def test_voila_keeps_its_guards_and_its_token_off_the_command_line(registry):
@@ -107,10 +113,11 @@ def test_preheats_take_turns(registry, tmp_path):
     )
     publish(registry, content=notebook(code))
     with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
-        deadline = time.monotonic() + 120
-        while len(spans.read_text().splitlines() if spans.exists() else ()) < 3:
-            assert server.process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.5)
+        wait_until(
+            lambda: running(server) and spans.exists() and len(spans.read_text().splitlines()) == 3,
+            120,
+            "three preheats",
+        )
     runs = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
     for (_, ended), (started, _) in zip(runs, runs[1:], strict=False):
         assert started >= ended, runs
@@ -160,11 +167,11 @@ def test_a_notebook_waiting_for_its_viewer_gives_up_its_turn(registry, tmp_path)
     )
     publish(registry, content=notebook(code))
     with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
-        deadline = time.monotonic() + PREHEAT_TURN_LIMIT_S / 2
-        while len(list(arrived.iterdir())) < 3:
-            assert server.process.poll() is None
-            assert time.monotonic() < deadline, "a waiting notebook kept its turn"
-            time.sleep(0.5)
+        wait_until(
+            lambda: running(server) and len(list(arrived.iterdir())) == 3,
+            PREHEAT_TURN_LIMIT_S / 2,
+            "a waiting notebook kept its turn",
+        )
 
 
 def test_a_preheat_that_fails_is_logged_and_frees_its_turn(registry, tmp_path):

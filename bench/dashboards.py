@@ -12,7 +12,8 @@ Measured in headless Chromium, in one run (the machine is noisy: compare medians
   in a fresh browser (nothing cached), on a platform preheating that many kernels for it
   (``[dashboards] pools``, as an operator expecting a class would): median and p95 time to
   interactive, the number of failed views, and whose CPU seconds the burst took (the
-  browsers share this machine's cores with the platform);
+  browsers share this machine's cores with the platform), with the shortest time the
+  browsers' share and the platform's share each need on these cores;
 - ``panel_through_hub``: the same, for each twin as a Panel app of the dashboards service
   (``/services/dashboards/p/<name>/``: one ``panel serve`` process, a session per view), with
   ``concurrent`` viewers too (no pool to size: sessions share the process);
@@ -109,7 +110,7 @@ def kernel_memory_mb(state: Path) -> float:
     return round(statistics.median(sizes), 1) if sizes else 0.0
 
 
-def wait_for_pool(state: Path, notebook: str, size: int, timeout_s: float = 600) -> None:
+async def wait_for_pool(state: Path, notebook: str, size: int, timeout_s: float = 600) -> None:
     log = state / "dashboards" / "voila.log"
     deadline = time.monotonic() + timeout_s
     while f"Kernel pool of {notebook} is filled with {size} " not in (
@@ -117,7 +118,7 @@ def wait_for_pool(state: Path, notebook: str, size: int, timeout_s: float = 600)
     ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"the pool of {notebook} did not fill in {timeout_s} s")
-        time.sleep(1)
+        await asyncio.sleep(1)
 
 
 async def wait_until_idle(busy_percent: float = 15, seconds: int = 3, timeout_s: float = 900):
@@ -193,7 +194,7 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
             browser = await launch(playwright)
             contexts = [await logged_in_context(browser, platform, p) for p in people]
             if front == "d":
-                wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
+                await wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
             await wait_until_idle()  # every pool kernel has run its notebook
             url = f"{platform.url}/services/dashboards/{front}/flood/"
             with CpuByProcess() as used:
@@ -205,13 +206,19 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
     failures = [
         f"{type(r).__name__}: {str(r).splitlines()[0]}" for r in results if not isinstance(r, float)
     ]
+    cpu = used.seconds()
+    cores = len(os.sched_getaffinity(0))
     return {
         "viewers": viewers,
         "failed": len(failures),
         "failures": sorted(set(failures)),
         **(stats(times) if times else {}),
-        # the browsers run on this machine too: whose CPU seconds the burst took
-        "cpu_s_during_burst": used.seconds(),
+        # the browsers run on this machine too: whose CPU seconds the burst took, and the
+        # shortest time each share alone needs on these cores (the burst cannot end sooner)
+        "cpu_s_during_burst": cpu,
+        "cores": cores,
+        "browsers_alone_need_s": round(cpu["browsers"] / cores, 1),
+        "platform_alone_needs_s": round(cpu["platform"] / cores, 1),
     }
 
 

@@ -24,6 +24,7 @@ from traitlets import Int, Unicode
 
 from dte_twins.errors import InputError, ParameterError, RunCancelled
 from dte_widgets.markup import LABEL_STYLE, error_html
+from dte_widgets.voila_viewer import panel_session
 
 __all__ = ["ScenarioRunner"]
 
@@ -54,6 +55,8 @@ class ScenarioRunner(widgets.VBox):
         **kwargs,
     ):
         self.twin, self.form, self.client = twin, form, client
+        # a panel serve session's ensembles go to its own cluster (DTE Hub's dashboards)
+        self.session = panel_session()
         self.result = None
         self.error = ""
         self._callbacks: list[Callable] = []
@@ -208,7 +211,7 @@ class ScenarioRunner(widgets.VBox):
         from dte_twins.compute import find_client
 
         self.status.value = "Connecting to compute…"
-        return find_client()
+        return find_client(session=self.session)
 
     def _report(self, done: int, total: int, started: float, may_cancel: bool = True) -> None:
         if may_cancel and self._cancel.is_set():

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from pathlib import Path
+
+from hub.dashboards.registry import DashboardRegistry
 
 __all__ = ["ChildServer"]
 
@@ -19,10 +20,16 @@ _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "DTE_INSTANCE", "D
 
 
 class ChildServer:
-    """Subclasses set ``port`` and define ``start()``, which calls ``launch``."""
+    """A child server of the dashboards service over ``registry``'s folder, on loopback
+    ``port``, with ``environment`` on top of the kept variables. Subclasses set ``log_name``
+    (a file in the registry's folder) and define ``start()``, which calls ``launch``."""
 
-    port: int
+    log_name: str
     process: subprocess.Popen | None = None
+
+    def __init__(self, registry: DashboardRegistry, port: int, environment: dict | None = None):
+        self.registry, self.port = registry, port
+        self.environment = environment or {}
 
     @property
     def url(self) -> str:
@@ -31,13 +38,16 @@ class ChildServer:
     def start(self) -> None:
         raise NotImplementedError
 
-    def launch(self, command: list[str], environment: dict, log_file: Path) -> None:
-        """Run ``command`` with the kept variables and ``environment`` only, appending its
-        output to ``log_file``."""
+    def launch(self, command: list[str], environment: dict) -> None:
+        """Run ``command`` with the kept variables, the server's environment and this start's
+        ``environment`` only, appending its output to the server's log."""
         clean = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
-        with open(log_file, "ab") as log_output:
+        with open(self.registry.folder / self.log_name, "ab") as log_output:
             self.process = subprocess.Popen(
-                command, env={**clean, **environment}, stdout=log_output, stderr=subprocess.STDOUT
+                command,
+                env={**clean, **self.environment, **environment},
+                stdout=log_output,
+                stderr=subprocess.STDOUT,
             )
 
     def restart_if_dead(self) -> bool:

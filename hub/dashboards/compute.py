@@ -6,9 +6,12 @@ Whose cluster, and why:
   ``service:dashboards-compute``), not to the viewer. A dashboard's kernel runs code its owner
   published; the viewer's own credentials never enter it, so a dashboard cannot act as its
   viewers anywhere. The token it holds may reach the gateway and nothing else.
-- Each kernel, that is each open dashboard page, makes its own cluster
-  (``DTE_CLUSTER_PER_SESSION``, read by ``dte_twins.compute.find_client``) and it is shut down
-  when the kernel ends (the viewer leaves, or Voila culls the idle kernel).
+- Each open dashboard page makes its own cluster at its first ensemble
+  (``DTE_CLUSTER_PER_SESSION``, read by ``dte_twins.compute.find_client``). In Voila the page
+  is a kernel, and the cluster is shut down when the kernel ends (the viewer leaves, or Voila
+  culls the idle kernel). In ``panel serve`` the page is a session of the shared process
+  (``dte_widgets.voila_viewer.panel_session``), and the cluster is shut down when the session
+  ends.
 - Per-viewer limits are the gateway's, whatever the dashboard's code asks for: one core per
   worker and at most ``[dashboards] viewer_max_workers`` workers (``dask_gateway_config``).
   Clusters idle longer than ``[compute] idle_timeout`` are stopped by the gateway.

@@ -11,7 +11,8 @@ only logged-in viewers who may open that dashboard (``PanelHandler``).
   for another dashboard or another viewer.
 - The process gets the same clean environment as Voila's kernels (no hub or service token).
 - All sessions share one process: unlike Voila, where each viewer has a kernel of their own, a
-  dashboard's code runs next to other sessions' (the same account either way).
+  dashboard's code runs next to other sessions' (the same account either way). Each session's
+  ensembles still run on a gateway cluster of its own (``hub/dashboards/compute.py``).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ REGISTRY_ENV = "DTE_DASHBOARDS_DIR"
 class PanelServer(ChildServer):
     """The ``panel serve`` process of the dashboards service."""
 
+    log_name = "panel.log"
+
     def __init__(self, registry: DashboardRegistry, port: int, prefix: str, environment=None):
-        self.registry, self.port = registry, port
+        super().__init__(registry, port, environment)
         self.base_url = prefix.rstrip("/") + "/panel/"
-        self.environment = environment or {}
 
     def command(self) -> list[str]:
         return [
@@ -56,10 +58,9 @@ class PanelServer(ChildServer):
 
     def start(self) -> None:
         environment = {
-            **self.environment,
             # a secret of this run's: session tokens are signed with it
             "BOKEH_SECRET_KEY": secrets.token_urlsafe(32),
             "BOKEH_SIGN_SESSIONS": "True",
             REGISTRY_ENV: str(self.registry.folder),
         }
-        self.launch(self.command(), environment, self.registry.folder / "panel.log")
+        self.launch(self.command(), environment)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import secrets
 import sys
@@ -81,6 +80,8 @@ def assets_key() -> str:
 class VoilaServer(ChildServer):
     """The Voila process of the dashboards service."""
 
+    log_name = "voila.log"
+
     def __init__(
         self,
         registry: DashboardRegistry,
@@ -91,13 +92,12 @@ class VoilaServer(ChildServer):
         pools: dict[str, int] | None = None,
         preheating_at_once: int | None = None,
     ):
-        self.registry, self.port, self.pool_size = registry, port, pool_size
-        self.pools = pools or {}
+        super().__init__(registry, port, environment)
+        self.pool_size, self.pools = pool_size, pools or {}
         self.preheating_at_once = preheating_at_once
         self.prefix = prefix.rstrip("/")
         self.find_assets_key()
         self.token = secrets.token_hex(24)
-        self.environment = environment or {}
 
     def find_assets_key(self) -> None:
         """Set ``assets_key`` and the base URL carrying it (again at each restart: one after an
@@ -135,7 +135,8 @@ class VoilaServer(ChildServer):
             f".{DashboardKernelManager.__name__}",
             f"--DashboardKernelManager.registry_folder={self.registry.folder}",
             f"--DashboardKernelManager.pool_size={self.pool_size}",
-            f"--DashboardKernelManager.pools={json.dumps(self.pools)}",
+            # key=value, once per dashboard (traitlets deprecates a dict given as JSON)
+            *(f"--DashboardKernelManager.pools={slug}={size}" for slug, size in self.pools.items()),
             *(
                 [f"--DashboardKernelManager.preheating_at_once={self.preheating_at_once}"]
                 if self.preheating_at_once
@@ -169,10 +170,11 @@ class VoilaServer(ChildServer):
         with os.fdopen(descriptor, "w") as file:
             file.write(self.token)
         install_startup(self.ipython_dir)
-        environment = {
-            **self.environment,
-            "JUPYTER_TOKEN_FILE": str(token_file),
-            "IPYTHONDIR": str(self.ipython_dir),
-            JOURNAL_ENV: str(self.errors_dir),
-        }
-        self.launch(self.command(), environment, self.registry.folder / "voila.log")
+        self.launch(
+            self.command(),
+            {
+                "JUPYTER_TOKEN_FILE": str(token_file),
+                "IPYTHONDIR": str(self.ipython_dir),
+                JOURNAL_ENV: str(self.errors_dir),
+            },
+        )

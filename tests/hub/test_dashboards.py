@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from dte_twins.provenance import RunRegistry
+from hub.state import StateFolder
 from tests.hub.conftest import new_account
 from tests.hub.platform import wait_until
 
@@ -567,3 +568,50 @@ def test_a_dashboards_ensembles_run_on_a_gateway_cluster_held_to_viewer_limits(
     scaled = page.text[page.text.index("scaled:") :][:400]
     assert "limit of 2 workers" in scaled, scaled  # [dashboards] viewer_max_workers
     assert "same cluster again: True" in page.text
+
+
+def dashboard_clusters(platform) -> set[str]:
+    """The gateway clusters the dashboards' sessions hold (as ``service:dashboards-compute``)."""
+    token = StateFolder(platform.state).secret("dashboards_compute_token")
+    answer = requests.get(
+        f"{platform.url}/services/dask-gateway/api/v1/clusters/?status=pending,running",
+        headers={"Authorization": f"jupyterhub {token}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return set(answer.json())
+
+
+def test_each_panel_session_runs_its_ensembles_on_a_cluster_of_its_own(platform, author):
+    """``panel serve`` holds every session in one process; each session's ensembles still go to
+    a gateway cluster of its own, shut down when the session ends (no viewer's work queues
+    behind another's)."""
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_code_cell(
+            "from catalogs import open_catalog\n"
+            "from dte_twins.physics.detector_noise import DetectorNoiseTwin\n"
+            "from dte_widgets import TwinDashboard\n"
+            "from dte_widgets.panel_app import servable\n"
+            "dashboard = TwinDashboard(DetectorNoiseTwin(catalog=open_catalog()))\n"
+            "# what a viewer does with the runner's controls, as the page is made\n"
+            "dashboard.runner.mode.value = 'ensemble'\n"
+            "dashboard.runner.members.value = 2\n"
+            "dashboard.runner.start()\n"
+            "servable(dashboard, title='Compute')\n"
+        )
+    ]
+    body = {"title": "Compute", "notebook": book, "groups": ["dt-developers"]}
+    assert author.api("PUT", "/services/dashboards/api/dashboards/compute-panel", json=body).ok
+    before = dashboard_clusters(platform)
+    # two pages: two sessions of the one panel serve process (their websockets never open)
+    for _ in range(2):
+        page = author.session.get(
+            platform.url + "/services/dashboards/p/compute-panel/", timeout=120
+        )
+        assert page.status_code == 200
+    wait_until(lambda: len(dashboard_clusters(platform) - before) == 2, 120, "a cluster each")
+    ours = dashboard_clusters(platform) - before
+    # a session nobody connects to ends after Bokeh's unused-session lifetime (15 s, checked
+    # every 17 s), and its cluster with it
+    wait_until(lambda: not ours & dashboard_clusters(platform), 120, "the clusters to stop")

@@ -223,9 +223,9 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
 
 
 class CpuByProcess:
-    """CPU seconds used while the block runs, by the browsers (Chromium) and by every other
-    process (the platform: proxy, hub, service, Voila or Panel, kernels; run the bench alone),
-    and the cores' idle seconds.
+    """CPU seconds used while the block runs, by the browsers (Chromium), by the bench (this
+    process and Playwright's driver), and by every other process (the platform: proxy, hub,
+    service, Voila or Panel, kernels; run the bench alone), and the cores' idle seconds.
     Processes are sampled every ``interval`` s: one that ends (a closed page's renderer, a
     kernel shut down) counts up to its last sample."""
 
@@ -240,17 +240,25 @@ class CpuByProcess:
     def _sample(self) -> None:
         first = True
         while True:
-            for process in psutil.process_iter(["name", "cpu_times"]):
+            for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
                 with contextlib.suppress(psutil.Error, TypeError):
                     times = process.info["cpu_times"]
                     used = times.user + times.system
-                    kind = "browsers" if "chrom" in (process.info["name"] or "") else "platform"
+                    kind = self.kind(process)
                     # a process there at the start counts from then, a later one from its birth
                     self.start_times.setdefault(process.pid, used if first else 0.0)
                     self.last[process.pid] = (kind, used)
             first = False
             if self.stopped.wait(self.interval):
                 return
+
+    @staticmethod
+    def kind(process: psutil.Process) -> str:
+        if "chrom" in (process.info["name"] or ""):
+            return "browsers"
+        if process.pid == os.getpid() or "playwright" in " ".join(process.info["cmdline"] or []):
+            return "bench"
+        return "platform"
 
     def __enter__(self):
         self.idle_before = psutil.cpu_times().idle
@@ -263,7 +271,7 @@ class CpuByProcess:
         self.idle = psutil.cpu_times().idle - self.idle_before
 
     def seconds(self) -> dict[str, float]:
-        used = {"browsers": 0.0, "platform": 0.0}
+        used = {"browsers": 0.0, "bench": 0.0, "platform": 0.0}
         for pid, (kind, total) in self.last.items():
             used[kind] += total - self.start_times[pid]
         return {**{k: round(v, 1) for k, v in used.items()}, "idle": round(self.idle, 1)}

@@ -217,8 +217,7 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
         # shortest time each share alone needs on these cores (the burst cannot end sooner)
         "cpu_s_during_burst": cpu,
         "cores": cores,
-        "browsers_alone_need_s": round(cpu["browsers"] / cores, 1),
-        "platform_alone_needs_s": round(cpu["platform"] / cores, 1),
+        "alone_need_s": {k: round(cpu[k] / cores, 1) for k in ("browsers", "platform")},
     }
 
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 import ipywidgets as widgets
 from traitlets import Int, Unicode
 
+from dte_twins.compute import current_session, find_client
 from dte_twins.errors import InputError, ParameterError, RunCancelled
 from dte_widgets.markup import LABEL_STYLE, error_html
-from dte_widgets.voila_viewer import panel_session
 
 __all__ = ["ScenarioRunner"]
 
@@ -55,8 +55,9 @@ class ScenarioRunner(widgets.VBox):
         **kwargs,
     ):
         self.twin, self.form, self.client = twin, form, client
-        # a panel serve session's ensembles go to its own cluster (DTE Hub's dashboards)
-        self.session = panel_session()
+        # the runs happen in a thread, outside the panel serve session that made this runner:
+        # its ensembles go to that session's cluster (DTE Hub's dashboards)
+        self.session = current_session() if client is None else None
         self.result = None
         self.error = ""
         self._callbacks: list[Callable] = []
@@ -208,8 +209,6 @@ class ScenarioRunner(widgets.VBox):
     def _client(self):
         if self.client is not None:
             return self.client
-        from dte_twins.compute import find_client
-
         self.status.value = "Connecting to compute…"
         return find_client(session=self.session)
 

@@ -11,23 +11,14 @@ the run history shows the viewer's own runs. Outside a dashboard nothing changes
 - ``panel serve`` runs every session in one process: the viewer comes from the session's own
   request headers (``pn.state.headers``, signed into the session by the server), and the
   widgets made in the session take it (``session_viewer``), not the process. Their ensembles
-  run on a gateway cluster of the session's own (``panel_session``), shut down when the
-  session ends.
+  go to a gateway cluster of the session's own (``dte_twins.compute.current_session``).
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import weakref
 
-__all__ = [
-    "attribute_runs_to_viewer",
-    "panel_session",
-    "panel_viewer",
-    "session_viewer",
-    "VIEWER_HEADER",
-]
+__all__ = ["attribute_runs_to_viewer", "panel_viewer", "session_viewer", "VIEWER_HEADER"]
 
 #: tries to reach Voila for the request of a preheated kernel
 CONNECT_ATTEMPTS = 5
@@ -76,31 +67,3 @@ def panel_viewer() -> str:
 
     headers = state.headers or {}
     return next((v for k, v in headers.items() if k.lower() == VIEWER_HEADER.lower()), "")
-
-
-def panel_session() -> str | None:
-    """The id of this ``panel serve`` session, None elsewhere (a kernel is one session). The
-    gateway cluster that ``find_client(session=...)`` starts for it is shut down when the
-    session ends."""
-    from dte_widgets.panel_app import served_by_panel
-
-    if not served_by_panel():
-        return None
-    from panel.io.state import state
-
-    document = state.curdoc
-    if document not in _documents_watched:
-        _documents_watched.add(document)
-        document.on_session_destroyed(_close_cluster_of)
-    return document.session_context.id
-
-
-#: the sessions' documents whose end shuts their cluster down (each watched once)
-_documents_watched: weakref.WeakSet = weakref.WeakSet()
-
-
-def _close_cluster_of(session_context) -> None:
-    from dte_twins.compute import close_session_cluster
-
-    # on the server's event loop: the gateway's answer must not hold up the other sessions
-    threading.Thread(target=close_session_cluster, args=(session_context.id,), daemon=True).start()

@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from typing import TYPE_CHECKING
 
-from hub.dashboards.registry import DashboardRegistry
+if TYPE_CHECKING:
+    from hub.dashboards.registry import DashboardRegistry
 
 __all__ = ["ChildServer"]
 

@@ -10,7 +10,7 @@ Whose cluster, and why:
   (``DTE_CLUSTER_PER_SESSION``, read by ``dte_twins.compute.find_client``). In Voila the page
   is a kernel, and the cluster is shut down when the kernel ends (the viewer leaves, or Voila
   culls the idle kernel). In ``panel serve`` the page is a session of the shared process
-  (``dte_widgets.voila_viewer.panel_session``), and the cluster is shut down when the session
+  (``dte_twins.compute.current_session``), and the cluster is shut down when the session
   ends.
 - Per-viewer limits are the gateway's, whatever the dashboard's code asks for: one core per
   worker and at most ``[dashboards] viewer_max_workers`` workers (``dask_gateway_config``).

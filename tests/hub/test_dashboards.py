@@ -568,6 +568,8 @@ def test_a_dashboards_ensembles_run_on_a_gateway_cluster_held_to_viewer_limits(
     scaled = page.text[page.text.index("scaled:") :][:400]
     assert "limit of 2 workers" in scaled, scaled  # [dashboards] viewer_max_workers
     assert "same cluster again: True" in page.text
+    # its pool's kernels (and their clusters) end with it
+    assert author.api("DELETE", "/services/dashboards/api/dashboards/compute").status_code == 204
 
 
 def dashboard_clusters(platform) -> set[str]:
@@ -594,10 +596,12 @@ def test_each_panel_session_runs_its_ensembles_on_a_cluster_of_its_own(platform,
             "from dte_widgets import TwinDashboard\n"
             "from dte_widgets.panel_app import servable\n"
             "dashboard = TwinDashboard(DetectorNoiseTwin(catalog=open_catalog()))\n"
-            "# what a viewer does with the runner's controls, as the page is made\n"
-            "dashboard.runner.mode.value = 'ensemble'\n"
-            "dashboard.runner.members.value = 2\n"
-            "dashboard.runner.start()\n"
+            "from dte_widgets.panel_app import served_by_panel\n"
+            "if served_by_panel():  # not in the kernel Voila preheats for it\n"
+            "    # what a viewer does with the runner's controls, as the page is made\n"
+            "    dashboard.runner.mode.value = 'ensemble'\n"
+            "    dashboard.runner.members.value = 2\n"
+            "    dashboard.runner.start()\n"
             "servable(dashboard, title='Compute')\n"
         )
     ]
@@ -610,8 +614,15 @@ def test_each_panel_session_runs_its_ensembles_on_a_cluster_of_its_own(platform,
             platform.url + "/services/dashboards/p/compute-panel/", timeout=120
         )
         assert page.status_code == 200
-    wait_until(lambda: len(dashboard_clusters(platform) - before) == 2, 120, "a cluster each")
-    ours = dashboard_clusters(platform) - before
+
+    # (a Voila kernel refilling a pool may add one of its own meanwhile, which does not stop)
+    def two_new_clusters():
+        new = dashboard_clusters(platform) - before
+        return new if len(new) >= 2 else None
+
+    new = wait_until(two_new_clusters, 120, "a cluster for each session")
     # a session nobody connects to ends after Bokeh's unused-session lifetime (15 s, checked
     # every 17 s), and its cluster with it
-    wait_until(lambda: not ours & dashboard_clusters(platform), 120, "the clusters to stop")
+    wait_until(
+        lambda: len(new - dashboard_clusters(platform)) >= 2, 120, "the sessions' clusters to stop"
+    )

@@ -48,10 +48,10 @@ def find_client(session: str | None = None):
     """
     from distributed import Client, LocalCluster, get_client
 
-    if _per_session():
-        session = current_session() if session is None else session
-    else:
+    if not _per_session():
         session = None
+    elif session is None:
+        session = current_session()
     if not session:
         try:
             return get_client()

@@ -59,6 +59,18 @@ def wait_until(predicate, timeout: float, what: str):
     raise TimeoutError(what)
 
 
+def gateway_api(hub_url: str, token: str, method: str, path: str, **kwargs) -> requests.Response:
+    """The dask-gateway REST API through the hub, authenticated with a hub ``token`` as
+    dask-gateway expects."""
+    return requests.request(
+        method,
+        f"{hub_url}/services/dask-gateway{path}",
+        headers={"Authorization": f"jupyterhub {token}"},
+        timeout=60,
+        **kwargs,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -246,14 +258,8 @@ class HubUser:
         return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
 
     def gateway_api(self, method: str, path: str, **kwargs) -> requests.Response:
-        """The dask-gateway REST API through the hub, authenticated as dask-gateway expects."""
-        return requests.request(
-            method,
-            f"{self.url}/services/dask-gateway{path}",
-            headers={"Authorization": f"jupyterhub {self.token}"},
-            timeout=60,
-            **kwargs,
-        )
+        """The dask-gateway REST API through the hub, as this user."""
+        return gateway_api(self.url, self.token, method, path, **kwargs)
 
     # --- user servers -------------------------------------------------------------------------
     def start_server(self, timeout: float = 90) -> float:

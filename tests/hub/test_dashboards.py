@@ -8,7 +8,7 @@ import requests
 from dte_twins.provenance import RunRegistry
 from hub.state import StateFolder
 from tests.hub.conftest import new_account
-from tests.hub.platform import wait_until
+from tests.hub.platform import gateway_api, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -575,11 +575,7 @@ def test_a_dashboards_ensembles_run_on_a_gateway_cluster_held_to_viewer_limits(
 def dashboard_clusters(platform) -> set[str]:
     """The gateway clusters the dashboards' sessions hold (as ``service:dashboards-compute``)."""
     token = StateFolder(platform.state).secret("dashboards_compute_token")
-    answer = requests.get(
-        f"{platform.url}/services/dask-gateway/api/v1/clusters/?status=pending,running",
-        headers={"Authorization": f"jupyterhub {token}"},
-        timeout=60,
-    )
+    answer = gateway_api(platform.url, token, "GET", "/api/v1/clusters/?status=pending,running")
     assert answer.status_code == 200, answer.text
     return set(answer.json())
 

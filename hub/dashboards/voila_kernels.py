@@ -14,6 +14,11 @@ dashboards service needs two things more, both here:
   viewers at once took 36 s with all refills together, 18 s with none). Here at most
   ``preheating_at_once`` notebooks preheat at a time; the others wait their turn, first come
   first served.
+- **Refills wait for a quiet machine.** A refill (Voila starts one for each kernel a viewer
+  took) first waits until the cores are less than ``refill_busy_below`` percent busy, at most
+  ``refill_wait_limit_s``: the viewers who just took the pool's kernels are loading their pages.
+  A refill still waiting is not counted as a pool kernel, so a viewer arriving meanwhile gets a
+  kernel started at once rather than waiting for it.
 
 Voila builds its pooling kernel manager as a subclass of the class configured as
 ``VoilaConfiguration.multi_kernel_manager_class``: this one.
@@ -30,6 +35,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado.ioloop import PeriodicCallback
 from traitlets import Dict, Float, Integer, Unicode, default
 
+from hub.dashboards.quiet_machine import busy_percent, wait_for_quiet_machine
 from hub.dashboards.registry import DashboardRegistry
 
 __all__ = ["DashboardKernelManager", "WATCH_SECONDS"]
@@ -41,6 +47,12 @@ WATCH_SECONDS = 2.0
 PREHEAT_TURN_LIMIT_S = 180.0
 #: seconds before a failed preheat is tried again
 RETRY_AFTER_FAILURE_S = 30.0
+#: a refill waits for a quiet machine at most this long (under a lasting load the pool is
+#: refilled anyway, rather than every later viewer waiting for a kernel started on demand)
+REFILL_WAIT_LIMIT_S = 60.0
+#: the cores are quiet enough for a refill below this percentage busy (on 2 cores: one core's
+#: worth of work or less)
+REFILL_BUSY_BELOW = 50.0
 
 
 class DashboardKernelManager(AsyncMappingKernelManager):
@@ -55,6 +67,12 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     ).tag(config=True)
     preheating_at_once = Integer(help="Notebooks preheating at the same time.").tag(config=True)
     watch_seconds = Float(WATCH_SECONDS).tag(config=True)
+    refill_wait_limit_s = Float(
+        REFILL_WAIT_LIMIT_S, help="Longest wait of a refill for a quiet machine (0: none)."
+    ).tag(config=True)
+    refill_busy_below = Float(
+        REFILL_BUSY_BELOW, help="Percentage of busy cores below which the machine is quiet."
+    ).tag(config=True)
 
     @default("preheating_at_once")
     def _one_per_two_cores(self):
@@ -67,6 +85,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         self._turns = asyncio.Semaphore(self.preheating_at_once)
         #: preheats that have their turn (a pool task is Voila's, running our _initialize)
         self._in_turn: set[asyncio.Task] = set()
+        #: pool tasks that refill a pool a viewer took a kernel from
+        self._refills: set[asyncio.Task] = set()
         #: our own background tasks (the loop keeps only weak references to tasks)
         self._background: set[asyncio.Task] = set()
         self._closing = False
@@ -76,6 +96,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             # Voila's subclass defines _initialize (start a kernel, run the notebook in it);
             # every preheat, first fill and refill alike, goes through it
             self._initialize = self._taking_turns(self._initialize)
+            # Voila refills a pool through fill_if_needed with the default delay
+            self.fill_if_needed = self._marking_refills(self.fill_if_needed)
             # Voila's page handler takes a pool kernel when get_pool_size is not 0, and then
             # waits for it: a kernel still waiting for its turn must not count, or a viewer
             # would wait for other dashboards' preheats instead of a kernel of their own
@@ -139,7 +161,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     # --- preheating takes turns ----------------------------------------------------------------
     def kernels_ready_or_preheating(self, notebook_name: str) -> int:
         """The pool kernels of ``notebook_name`` that are ready or being started and run (not
-        those waiting for their turn or for Voila's refill delay)."""
+        those waiting for their turn, for Voila's refill delay or for a quiet machine)."""
         return sum(
             1
             for task in self._pools.get(notebook_name, ())
@@ -147,10 +169,52 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             or (task.done() and not task.cancelled() and task.exception() is None)
         )
 
+    # --- refills wait for a quiet machine -------------------------------------------------------
+    def _marking_refills(self, fill_if_needed):
+        def fill_marking_refills(delay=None, notebook_name=None, **kwargs):
+            before = set(self._pools.get(notebook_name, ()))
+            fill_if_needed(delay=delay, notebook_name=notebook_name, **kwargs)
+            if delay is None:  # Voila's refill (the registry's fills and retries give a delay)
+                for task in set(self._pools.get(notebook_name, ())) - before:
+                    self._refills.add(task)
+                    task.add_done_callback(self._refills.discard)
+
+        return fill_marking_refills
+
+    async def _until_quiet(self, notebook_path: str) -> None:
+        """Hold a refill back while the machine is busy (at most ``refill_wait_limit_s``)."""
+        loop = asyncio.get_running_loop()
+        started, told = loop.time(), False
+
+        async def measure() -> float:
+            nonlocal told
+            busy = await busy_percent()
+            if busy >= self.refill_busy_below and not told:
+                told = True
+                self.log.info(
+                    "The refill of %s waits for a quiet machine (cores %.0f%% busy)",
+                    notebook_path,
+                    busy,
+                )
+            return busy
+
+        quiet = await wait_for_quiet_machine(
+            self.refill_wait_limit_s, self.refill_busy_below, lambda: self._closing, measure
+        )
+        if told:
+            self.log.info(
+                "Refilling %s after %.0f s%s",
+                notebook_path,
+                loop.time() - started,
+                "" if quiet else ", the machine still busy",
+            )
+
     def _taking_turns(self, initialize):
         async def initialize_in_turn(notebook_path, kernel_id=None, **kwargs):
-            await self._turns.acquire()
             this_task = asyncio.current_task()
+            if this_task in self._refills:
+                await self._until_quiet(notebook_path)
+            await self._turns.acquire()
             if self._closing:  # Voila's shutdown_all awaits this task and ignores an Exception
                 self._turns.release()
                 raise RuntimeError("Voila is stopping: no more preheating")

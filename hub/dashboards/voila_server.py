@@ -7,8 +7,8 @@ token, which the service adds after checking the viewer's hub login and groups.
 
 - Preheating: a pool of kernels per current dashboard version, kept by ``voila_kernels``: a
   dashboard published later is preheated within seconds, a replaced version's idle kernels are
-  shut down, and preheats take turns so that they do not slow the viewers' pages; sessions on
-  an old version keep their kernel.
+  shut down, preheats take turns and refills wait for a quiet machine so that they do not slow
+  the viewers' pages; sessions on an old version keep their kernel.
 - Caching: Voila's base URL carries ``assets_key``, a digest of the packages whose files its
   pages load and of those files, so the service can let browsers keep them for a year
   (``immutable``): an upgrade changes every address.
@@ -91,10 +91,12 @@ class VoilaServer(ChildServer):
         pool_size: int = 1,
         pools: dict[str, int] | None = None,
         preheating_at_once: int | None = None,
+        refill_wait_limit_s: float | None = None,
     ):
         super().__init__(registry, port, environment)
         self.pool_size, self.pools = pool_size, pools or {}
         self.preheating_at_once = preheating_at_once
+        self.refill_wait_limit_s = refill_wait_limit_s
         self.prefix = prefix.rstrip("/")
         self.find_assets_key()
         self.token = secrets.token_hex(24)
@@ -142,10 +144,15 @@ class VoilaServer(ChildServer):
                 if self.preheating_at_once
                 else []
             ),
+            *(
+                [f"--DashboardKernelManager.refill_wait_limit_s={self.refill_wait_limit_s}"]
+                if self.refill_wait_limit_s is not None
+                else []
+            ),
             "--VoilaKernelManager.preheat_denylist=['.*']",
-            # a burst of viewers empties the pool; the refills (taking turns, voila_kernels)
-            # begin once the burst's pages have, and a viewer arriving meanwhile gets a kernel
-            # started on demand
+            # a burst of viewers empties the pool; the refills (taking turns, waiting for a
+            # quiet machine: voila_kernels) begin once the burst's pages have, and a viewer
+            # arriving meanwhile gets a kernel started on demand
             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S}",
             "--template=dte",
             "--VoilaConfiguration.allow_template_override=NO",

@@ -9,6 +9,7 @@ import pytest
 
 from hub.dashboards.registry import DashboardRegistry
 from hub.dashboards.voila_server import VoilaServer, assets_key
+from tests.busy_cores import busy_cores
 from tests.hub.platform import free_port, wait_until
 from tests.hub.registry_helpers import notebook, publish
 
@@ -187,3 +188,35 @@ def test_a_preheat_that_fails_is_logged_and_frees_its_turn(registry, tmp_path):
         publish(registry)
         wait_for_log(server, "Preheating 1 kernel(s) for river/v1.ipynb")
         wait_for_log(server, "Kernel started")  # the river's: the broken one never starts one
+
+
+def test_a_refill_waits_while_the_cores_are_busy(registry, tmp_path):
+    """After a viewer takes the pool's kernel, its refill waits while every core is busy (the
+    viewers' pages need them), a viewer arriving meanwhile gets a kernel started for them, and
+    the refill starts once the machine is quiet."""
+    import requests
+
+    def river_page():
+        page = requests.get(
+            f"{server.url}{server.base_url}voila/render/river/v1.ipynb",
+            headers={"Authorization": f"token {server.token}"},
+            timeout=120,
+        )
+        assert page.status_code == 200 and "river flows" in page.text
+
+    def kernels_started() -> int:
+        return (registry.folder / "voila.log").read_text().count("Kernel started")
+
+    publish(registry, content=notebook("print('river ' + 'flows')"))
+    with running_voila(registry, tmp_path, pool_size=1, refill_wait_limit_s=600) as server:
+        wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
+        time.sleep(2)  # its notebook has run
+        with busy_cores():
+            river_page()  # takes the preheated kernel
+            wait_for_log(server, "The refill of river/v1.ipynb waits for a quiet machine")
+            time.sleep(3)
+            assert kernels_started() == 1  # held back
+            river_page()  # not handed the waiting refill: a kernel of its own, at once
+            assert kernels_started() == 2
+        wait_for_log(server, "Refilling river/v1.ipynb after")
+        wait_until(lambda: running(server) and kernels_started() == 3, 60, "the refill")

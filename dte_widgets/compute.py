@@ -157,9 +157,15 @@ class ComputeControl(widgets.VBox):
             return
         self._closed = True
         self._stop_ticking()
-        future = self._executor.submit(self._release)
+        try:
+            future = self._executor.submit(self._release)
+        except RuntimeError:
+            # the interpreter is exiting (ipywidgets closes widgets as they are collected) and
+            # has stopped the background thread; dask-gateway shuts down its own clusters then
+            future = None
         self._executor.shutdown(wait=True)
-        future.result()
+        if future is not None:
+            future.result()
         super().close()
 
     # --- building ----------------------------------------------------------------------------

@@ -356,3 +356,20 @@ def test_local_cluster_starts_scales_adapts_and_shuts_down(monkeypatch):
         assert again.status.name == "closed" and not control.ticking
     finally:
         control.close()
+
+
+def test_a_control_left_open_at_exit_closes_quietly():
+    """A kernel or ``panel serve`` that ends with a control still open closes it without an
+    error in its log (the interpreter has stopped the control's thread by then)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from dte_widgets.compute import ComputeControl\n"
+        "control = ComputeControl()\n"
+        "assert control.wait(60)\n"
+    )
+    command = [sys.executable, "-c", code]
+    ended = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert ended.returncode == 0, ended.stderr
+    assert "Exception ignored" not in ended.stderr and "Error" not in ended.stderr, ended.stderr

@@ -15,8 +15,9 @@ Measured in headless Chromium, in one run (the machine is noisy: compare medians
   browsers share this machine's cores with the platform), with the shortest time the
   browsers' share and the platform's share each need on these cores;
 - ``panel_through_hub``: the same, for each twin as a Panel app of the dashboards service
-  (``/services/dashboards/p/<name>/``: one ``panel serve`` process, a session per view), with
-  ``concurrent`` viewers too (no pool to size: sessions share the process);
+  (``/services/dashboards/p/<name>/``: ``panel serve`` processes, ``[dashboards]
+  panel_processes``, a session per view), with ``concurrent`` viewers too (no pool to size:
+  sessions share their process);
 - ``stock_voila``: the same flood notebook served by a stock ``voila`` (no preheating, no hub,
   default template), the anchor;
 - ``memory_mb_per_viewer``: resident memory of one dashboard kernel (each viewer holds one).

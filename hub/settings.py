@@ -29,6 +29,7 @@ from traitlets import (
     List,
     TraitError,
     Unicode,
+    default,
     validate,
 )
 
@@ -224,6 +225,23 @@ class DashboardsSettings(HasTraits):
         config=True,
         help="Most Dask workers (one core each) in the cluster of one dashboard viewer.",
     )
+
+    panel_processes = Integer(
+        config=True,
+        help="panel serve processes for the Panel apps (one per two cores by default): each "
+        "viewer's sessions run in one of them, so a slow dashboard holds up only the viewers "
+        "of its process. Each process holds about 300 MB more.",
+    )
+
+    @default("panel_processes")
+    def _one_per_two_cores(self):
+        return max(1, len(os.sched_getaffinity(0)) // 2)
+
+    @validate("panel_processes")
+    def _check_panel_processes(self, proposal):
+        if not 1 <= proposal.value <= 32:
+            raise TraitError(f"panel_processes must be from 1 to 32, got {proposal.value}")
+        return proposal.value
 
     @validate("viewer_max_workers")
     def _check_viewer_workers(self, proposal):

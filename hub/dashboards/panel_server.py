@@ -10,36 +10,53 @@ only logged-in viewers who may open that dashboard (``PanelHandler``).
   is made by this server for a request the service let through, and a browser cannot forge one
   for another dashboard or another viewer.
 - The process gets the same clean environment as Voila's kernels (no hub or service token).
-- All sessions share one process: unlike Voila, where each viewer has a kernel of their own, a
-  dashboard's code runs next to other sessions' (the same account either way). Each session's
-  ensembles still run on a gateway cluster of its own (``hub/dashboards/compute.py``).
+- Processes: ``[dashboards] panel_processes`` of them (one per two cores by default), each on
+  its own port with its own log and secret. A viewer's sessions all run in one process, chosen
+  by the viewer's name (``process_of``): a page's session lives in the process that made it,
+  and its websocket must reach that process. A session's code runs next to other sessions' of
+  its process (unlike Voila, where each viewer has a kernel of their own; the same account
+  either way), so a slow dashboard holds up only the viewers of its process, and sessions use
+  as many cores as there are processes. Each session's ensembles run on a gateway cluster of
+  its own (``hub/dashboards/compute.py``).
 """
 
 from __future__ import annotations
 
 import secrets
 import sys
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from hub.dashboards.child_server import ChildServer
 from hub.dashboards.registry import DashboardRegistry
 
-__all__ = ["PanelServer", "APP", "REGISTRY_ENV"]
+__all__ = ["PanelServer", "APP", "REGISTRY_ENV", "process_of"]
 
 #: the app; ``panel serve`` names it in the URL by its file name
 APP = Path(__file__).with_name("panel_apps") / "dashboard.py"
 #: the environment variable naming the registry's folder, for the app
 REGISTRY_ENV = "DTE_DASHBOARDS_DIR"
 
+Server = TypeVar("Server")
+
+
+def process_of(viewer: str, servers: Sequence[Server]) -> Server:
+    """The Panel process that runs ``viewer``'s sessions: always the same one for a viewer,
+    and viewers spread over the processes (a checksum of the name, the same at every start)."""
+    return servers[zlib.crc32(viewer.encode()) % len(servers)]
+
 
 class PanelServer(ChildServer):
-    """The ``panel serve`` process of the dashboards service."""
+    """A ``panel serve`` process of the dashboards service (``number`` counts from 1)."""
 
-    log_name = "panel.log"
-
-    def __init__(self, registry: DashboardRegistry, port: int, prefix: str, environment=None):
+    def __init__(
+        self, registry: DashboardRegistry, port: int, prefix: str, environment=None, number=1
+    ):
         super().__init__(registry, port, environment)
         self.base_url = prefix.rstrip("/") + "/panel/"
+        self.log_name = f"panel-{number}.log"
 
     def command(self) -> list[str]:
         return [

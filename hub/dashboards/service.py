@@ -11,7 +11,8 @@ Routes, under ``/services/dashboards/``:
 - ``GET /p/<name>/``: the same dashboard as a Panel app (a redirect to
   ``/panel/dashboard?name=``);
 - ``/panel/...``: ``panel serve`` (``panel_server``), relayed the same way: the app's page for
-  a dashboard the viewer may open, its static files and its websocket;
+  a dashboard the viewer may open, its static files and its websocket, each to the Panel
+  process of that viewer;
 - ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
 - ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
   ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
@@ -43,7 +44,7 @@ from tornado.ioloop import PeriodicCallback
 from hub.dashboards import error_journal
 from hub.dashboards.compute import compute_environment
 from hub.dashboards.gallery import gallery_page
-from hub.dashboards.panel_server import PanelServer
+from hub.dashboards.panel_server import PanelServer, process_of
 from hub.dashboards.registry import DashboardRegistry, PublishError
 from hub.dashboards.twin_notebooks import TWIN_NOTEBOOKS, title_and_description
 from hub.dashboards.voila_server import VIEWER_HEADER, VoilaServer
@@ -154,7 +155,8 @@ class PanelPageHandler(DashboardsHandler):
     @web.authenticated
     def get(self, slug):
         dashboard = self.dashboard_for_viewer(slug)
-        self.redirect(f"{self.settings['panel'].base_url}dashboard?name={dashboard.slug}")
+        base_url = self.settings["panels"][0].base_url  # the same for every process
+        self.redirect(f"{base_url}dashboard?name={dashboard.slug}")
 
 
 #: what of Voila a viewer's browser may reach (paths after Voila's base URL)
@@ -280,13 +282,21 @@ _PANEL_STATIC = re.compile(r"static/[^?#]*")
 
 class PanelHandler(UpstreamHandler):
     """The Panel app's page for a dashboard the viewer may open, its static files and its
-    websocket (whose session token only ``panel serve`` can sign, for a page let through)."""
+    websocket (whose session token only ``panel serve`` can sign, for a page let through),
+    relayed to the viewer's Panel process."""
 
     upstream_name = "the Panel server"
+
+    def initialize(self, registry, known_groups, servers):
+        super().initialize(registry, known_groups, servers[0])
+        self.servers = servers
 
     def allowed(self, path: str, method: str) -> None:
         if method != "GET":
             raise web.HTTPError(404)
+        # the viewer's page and its websocket reach the same process (the session is there)
+        self.server = process_of(self.viewer()["name"], self.servers)
+        self.upstream = self.server.url
         if path == "dashboard":
             # exactly one name: the app runs the one checked here, not another one also given
             names = self.get_query_arguments("name")
@@ -420,7 +430,7 @@ def make_app(
     prefix: str,
     known_groups,
     voila: VoilaServer,
-    panel: PanelServer,
+    panels: list[PanelServer],
 ) -> web.Application:
     prefix = prefix.rstrip("/") + "/"
     arguments = {"registry": registry, "known_groups": known_groups}
@@ -433,13 +443,13 @@ def make_app(
         (prefix + r"api/dashboards/([^/]+)/?", DashboardAPIHandler, arguments),
         (prefix + r"voila/(.*)", VoilaHandler, {**arguments, "server": voila}),
         (prefix + r"p/([a-z][a-z0-9-]*)/?", PanelPageHandler, arguments),
-        (prefix + r"panel/(.*)", PanelHandler, {**arguments, "server": panel}),
+        (prefix + r"panel/(.*)", PanelHandler, {**arguments, "servers": panels}),
     ]
     return web.Application(
         routes,
         service_prefix=prefix,
         voila=voila,
-        panel=panel,
+        panels=panels,
         kernel_viewers=KernelViewers(),
         **oauth_application_settings(prefix, "dashboards"),
     )
@@ -499,7 +509,7 @@ async def serve() -> None:
         "HOME": str(registry.folder),
         "JUPYTER_RUNTIME_DIR": str(registry.folder / "runtime"),
     }
-    voila_port, panel_port = free_ports(2)
+    voila_port, *panel_ports = free_ports(1 + settings.dashboards.panel_processes)
     voila = VoilaServer(
         registry,
         voila_port,
@@ -508,24 +518,27 @@ async def serve() -> None:
         pool_size=settings.dashboards.pool_size,
         pools=settings.dashboards.pools,
     )
-    panel = PanelServer(registry, panel_port, prefix, environment=environment)
+    panels = [
+        PanelServer(registry, port, prefix, environment=environment, number=number)
+        for number, port in enumerate(panel_ports, start=1)
+    ]
     # every open dashboard page is a request to Voila: tornado's default of 10 at once would
     # queue the eleventh viewer behind the first ten
     AsyncHTTPClient.configure(None, max_clients=200)
     try:
-        voila.start()
-        panel.start()
-        app = make_app(registry, prefix, known_groups, voila, panel)
+        for server in (voila, *panels):
+            server.start()
+        app = make_app(registry, prefix, known_groups, voila, panels)
         host, port = service_address()
         app.listen(port, host)
         log.info("Dashboards on %s: %s", prefix, ", ".join(d.slug for d in registry.all()))
         # a dead Voila or Panel is started again within seconds, not at the next hub restart
-        watch = PeriodicCallback(lambda: [s.restart_if_dead() for s in (voila, panel)], 5000)
+        watch = PeriodicCallback(lambda: [s.restart_if_dead() for s in (voila, *panels)], 5000)
         watch.start()
         await stop_event().wait()
         watch.stop()
     finally:  # Voila and its kernels, and Panel, end with the service
-        for server in (voila, panel):
+        for server in (voila, *panels):
             try:
                 server.stop()
             except OSError:

@@ -134,3 +134,17 @@ def test_dashboard_pools_are_read_from_the_settings_file(tmp_path, monkeypatch):
     (tmp_path / "dte.toml").write_text("[dashboards]\npools = { flood = 20, drought = 0 }\n")
     monkeypatch.chdir(tmp_path)
     assert load_settings({}).dashboards.pools == {"flood": 20, "drought": 0}
+
+
+def test_panel_processes_default_to_one_per_two_cores_and_are_bounded(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    cores = len(os.sched_getaffinity(0))
+    assert load_settings({}).dashboards.panel_processes == max(1, cores // 2)
+    (tmp_path / "dte.toml").write_text("[dashboards]\npanel_processes = 3\n")
+    assert load_settings({}).dashboards.panel_processes == 3
+    (tmp_path / "dte.toml").write_text("[dashboards]\npanel_processes = 0\n")
+    result = run_dte(tmp_path, {})
+    assert result.returncode == 2, result.stderr
+    assert "panel_processes must be from 1 to 32, got 0" in result.stderr

@@ -7,10 +7,20 @@ import requests
 
 from dte_twins.provenance import RunRegistry
 from hub.state import StateFolder
-from tests.hub.conftest import new_account
-from tests.hub.platform import gateway_api, wait_until
+from tests.hub.conftest import FAST_LOCKOUT, new_account
+from tests.hub.platform import gateway_api, running_platform, wait_until
 
 pytestmark = pytest.mark.slow
+
+#: Panel processes of this module's platform (one per two cores would be one here)
+PANEL_PROCESSES = 2
+
+
+@pytest.fixture(scope="module")
+def platform(platform_root):
+    settings = {**FAST_LOCKOUT, "dashboards": {"panel_processes": PANEL_PROCESSES}}
+    with running_platform(platform_root / "state", settings=settings) as running:
+        yield running
 
 
 def notebook() -> dict:
@@ -325,50 +335,93 @@ def test_panel_apps_open_only_for_the_dashboards_groups(platform, author, dt_use
     assert anonymous.url.startswith(platform.url + "/hub/login")
 
 
+def panel_session_token(platform, person, slug: str) -> str:
+    """The session token of the Panel page ``person`` opens for dashboard ``slug``."""
+    import re
+
+    page = person.session.get(
+        platform.url + f"/services/dashboards/panel/dashboard?name={slug}", timeout=120
+    )
+    assert page.status_code == 200, page.text
+    return re.search(r'"token":\s*"([^"]+)"', page.text.replace('\\"', '"')).group(1)
+
+
+def first_panel_message(platform, person, session_token: str) -> str:
+    """The first message of the Panel websocket ``person`` opens with ``session_token`` ("" if
+    it is refused)."""
+    import websocket
+
+    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
+    try:
+        connection = websocket.create_connection(
+            address,
+            subprotocols=["bokeh", session_token],
+            header=[f"Cookie: {cookie_header(person)}"],
+            timeout=60,
+        )
+    except websocket.WebSocketException:
+        return ""
+    try:
+        return connection.recv() or ""
+    except (websocket.WebSocketException, OSError):
+        return ""
+    finally:
+        connection.close()
+
+
+def acknowledged(message: str) -> bool:
+    """Whether Bokeh's first message accepted the session."""
+    return '"msgtype":"ACK"' in message.replace(" ", "")
+
+
 def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platform, author):
     """The session token carries the request (dashboard, viewer): only panel serve signs one,
     for a page the service let through; an unsigned token is refused."""
-    import re
-
-    import websocket
     from bokeh.util.token import generate_jwt_token, generate_session_id
 
-    page = author.session.get(
-        platform.url + "/services/dashboards/panel/dashboard?name=flood", timeout=120
-    )
-    assert page.status_code == 200
-    token = re.search(r'"token":\s*"([^"]+)"', page.text.replace('\\"', '"')).group(1)
-    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
-    cookies = cookie_header(author)
-
-    def first_message(session_token: str) -> str:
-        try:
-            connection = websocket.create_connection(
-                address,
-                subprotocols=["bokeh", session_token],
-                header=[f"Cookie: {cookies}"],
-                timeout=60,
-            )
-        except websocket.WebSocketException:
-            return ""
-        try:
-            return connection.recv() or ""
-        except (websocket.WebSocketException, OSError):
-            return ""
-        finally:
-            connection.close()
-
-    assert '"msgtype":"ACK"' in first_message(token).replace(" ", "")
+    token = panel_session_token(platform, author, "flood")
+    assert acknowledged(first_panel_message(platform, author, token))
     forged = generate_jwt_token(
         generate_session_id(),
         extra_payload={"headers": {"X-DTE-User": "admin"}, "arguments": {"name": [b"x"]}},
     )
-    assert "ACK" not in first_message(forged)
+    assert "ACK" not in first_panel_message(platform, author, forged)
+
+
+def test_viewers_sessions_spread_over_the_panel_processes(platform, admin):
+    """Each viewer's page and its websocket reach the same Panel process (the session lives
+    where the page made it: another process would refuse its token), and viewers land in
+    different processes: each session opens in its viewer's process only."""
+    from hub.dashboards.panel_server import process_of
+
+    numbers = list(range(PANEL_PROCESSES))
+    viewers = {}  # the process number -> a viewer whose sessions run there
+    while len(viewers) < PANEL_PROCESSES:
+        person = new_account(platform, admin, developer=True, prefix="spread")
+        viewers.setdefault(process_of(person.name, numbers), person)
+    logs = platform.state / "dashboards"
+
+    def sessions_opened() -> list[int]:
+        return [
+            (logs / f"panel-{n + 1}.log").read_text().count("WebSocket connection opened")
+            for n in numbers
+        ]
+
+    def processes_opening_a_session(person) -> list[int]:
+        before = sessions_opened()
+        token = panel_session_token(platform, person, "flood")
+        assert acknowledged(first_panel_message(platform, person, token))
+        wait_until(lambda: sessions_opened() != before, 30, "a session opened")
+        after = sessions_opened()
+        return [n for n in numbers if after[n] > before[n]]
+
+    for number, person in viewers.items():
+        assert processes_opening_a_session(person) == [number]
 
 
 def test_a_dead_panel_server_is_started_again(platform, dt_user):
-    """The Panel process killed (a crash, the OOM killer): the service starts it again and the
-    next viewer gets the app, without a hub restart."""
+    """The Panel processes killed (a crash, the OOM killer): the service starts each again and
+    the next viewer gets the app, without a hub restart."""
 
     from tests.hub.platform import processes_of_instance
 
@@ -377,9 +430,11 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
 
     page = platform.url + "/services/dashboards/p/flood/"
     assert dt_user.session.get(page, timeout=120).status_code == 200
-    (dead,) = panel_processes()
-    dead.kill()
-    dead.wait(10)
+    dead = panel_processes()
+    assert len(dead) == PANEL_PROCESSES
+    for process in dead:
+        process.kill()
+        process.wait(10)
 
     def back_again():
         answer = dt_user.session.get(page, timeout=120)
@@ -390,8 +445,13 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
 
     answer = wait_until(back_again, 90, "panel serve was not started again")
     assert answer.status_code == 200 and "bokeh" in answer.text.lower()
-    (restarted,) = panel_processes()
-    assert restarted.pid != dead.pid
+
+    def all_back():
+        processes = panel_processes()
+        return processes if len(processes) == PANEL_PROCESSES else None
+
+    restarted = wait_until(all_back, 30, "every panel serve started again")
+    assert {p.pid for p in restarted}.isdisjoint(p.pid for p in dead)
 
 
 def cookie_header(person) -> str:
@@ -581,7 +641,7 @@ def dashboard_clusters(platform) -> set[str]:
 
 
 def test_each_panel_session_runs_its_ensembles_on_a_cluster_of_its_own(platform, author):
-    """``panel serve`` holds every session in one process; each session's ensembles still go to
+    """A ``panel serve`` process holds many sessions; each session's ensembles still go to
     a gateway cluster of its own, shut down when the session ends (no viewer's work queues
     behind another's)."""
     book = nbformat.v4.new_notebook()
@@ -604,7 +664,7 @@ def test_each_panel_session_runs_its_ensembles_on_a_cluster_of_its_own(platform,
     body = {"title": "Compute", "notebook": book, "groups": ["dt-developers"]}
     assert author.api("PUT", "/services/dashboards/api/dashboards/compute-panel", json=body).ok
     before = dashboard_clusters(platform)
-    # two pages: two sessions of the one panel serve process (their websockets never open)
+    # two pages: two sessions in the author's panel serve process (no websocket opens)
     for _ in range(2):
         page = author.session.get(
             platform.url + "/services/dashboards/p/compute-panel/", timeout=120

@@ -20,7 +20,9 @@ Measured in headless Chromium, in one run (the machine is noisy: compare medians
   sessions share their process);
 - ``stock_voila``: the same flood notebook served by a stock ``voila`` (no preheating, no hub,
   default template), the anchor;
-- ``memory_mb_per_viewer``: resident memory of one dashboard kernel (each viewer holds one).
+- ``memory_mb_per_viewer``: resident memory of one dashboard kernel (each Voila viewer holds
+  one); for Panel, ``concurrent.memory_mb_per_session``: what the ``panel serve`` processes
+  grew by per open session.
 
 Usage: ``python bench/dashboards.py [--runs 5] [--viewers 20]``
 """
@@ -49,7 +51,13 @@ import requests
 from bench.timing import summary
 from tests.browser import CHROMIUM_FLAGS, chromium_path
 from tests.hub.conftest import new_account
-from tests.hub.platform import HubUser, free_port, running_platform, shared_temp_folder
+from tests.hub.platform import (
+    HubUser,
+    free_port,
+    processes_of_instance,
+    running_platform,
+    shared_temp_folder,
+)
 
 TWINS = ("flood", "drought", "detector-noise", "calorimeter")
 READY = ".dte-parameter-form .widget-readout"
@@ -65,15 +73,25 @@ def stats(values: list[float]) -> dict:
     return {**summary(values), "p95_s": p95(values)}
 
 
-async def time_to_interactive(context, url: str, timeout_s: float = 180) -> float:
+async def time_to_interactive(
+    context, url: str, timeout_s: float = 180, kept_open: list | None = None
+) -> float:
+    """Seconds from navigating to ``url`` to the parameter form visible; the page is closed
+    then, or kept in ``kept_open`` (the session stays, for its memory)."""
     page = await context.new_page()
     try:
         started = time.perf_counter()
         await page.goto(url, timeout=timeout_s * 1000)
         await page.locator(READY).first.wait_for(state="visible", timeout=timeout_s * 1000)
-        return time.perf_counter() - started
-    finally:
+        took = time.perf_counter() - started
+    except BaseException:
         await page.close()
+        raise
+    if kept_open is None:
+        await page.close()
+    else:
+        kept_open.append(page)
+    return took
 
 
 async def logged_in_context(browser, platform, person):
@@ -99,6 +117,16 @@ def dashboard_kernels(state: Path) -> list[psutil.Process]:
             ):
                 kernels.append(process)
     return kernels
+
+
+def panel_memory_mb(platform) -> float:
+    """Resident memory of the platform's ``panel serve`` processes together."""
+    total = 0
+    for process in processes_of_instance(platform.instance):
+        with contextlib.suppress(psutil.Error):
+            if "serve" in process.cmdline()[1:3]:
+                total += process.memory_info().rss
+    return total / 1024**2
 
 
 def kernel_memory_mb(state: Path) -> float:
@@ -187,13 +215,18 @@ async def one_viewer_at_a_time(runs: int) -> dict:
     return report
 
 
-async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
+async def many_viewers_at_once(
+    viewers: int, front: str = "d", panel_processes: int | None = None
+) -> dict:
     """``viewers`` DT users opening the flood dashboard at the same moment: in Voila (``front``
     "d") on a platform whose operator preheats that many kernels for it (``[dashboards] pools =
-    { flood = N }``), or as a Panel app ("p")."""
+    { flood = N }``), or as a Panel app ("p", in ``panel_processes`` processes, else the
+    platform's default)."""
     from playwright.async_api import async_playwright
 
     settings = {"dashboards": {"pools": {"flood": viewers if front == "d" else 1}}}
+    if panel_processes:
+        settings["dashboards"]["panel_processes"] = panel_processes
     with (
         shared_temp_folder() as folder,
         running_platform(folder / "state", settings) as platform,
@@ -206,10 +239,18 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
                 await wait_for_pool(platform.state, "flood/v1.ipynb", viewers)
             await wait_until_idle()  # every pool kernel has run its notebook
             url = f"{platform.url}/services/dashboards/{front}/flood/"
+            # Panel: the pages stay open until the sessions' memory is measured (Voila's close
+            # as they become interactive, as before)
+            memory_before, open_pages = panel_memory_mb(platform), []
+            kept_open = open_pages if front == "p" else None
             with CpuByProcess() as used:
                 results = await asyncio.gather(
-                    *(time_to_interactive(c, url, 300) for c in contexts), return_exceptions=True
+                    *(time_to_interactive(c, url, 300, kept_open) for c in contexts),
+                    return_exceptions=True,
                 )
+            memory_per_session = (panel_memory_mb(platform) - memory_before) / max(
+                1, len(open_pages)
+            )
             await browser.close()
     times = [r for r in results if isinstance(r, float)]
     failures = [
@@ -227,6 +268,8 @@ async def many_viewers_at_once(viewers: int, front: str = "d") -> dict:
         "cpu_s_during_burst": cpu,
         "cores": cores,
         "alone_need_s": {k: round(cpu[k] / cores, 1) for k in ("browsers", "platform")},
+        # Voila: each viewer holds a kernel (memory_mb_per_viewer of one_viewer_at_a_time)
+        **({"memory_mb_per_session": round(memory_per_session, 1)} if front == "p" else {}),
     }
 
 

@@ -161,7 +161,8 @@ class ComputeControl(widgets.VBox):
             future = self._executor.submit(self._release)
         except RuntimeError:
             # the interpreter is exiting (ipywidgets closes widgets as they are collected) and
-            # has stopped the background thread; dask-gateway shuts down its own clusters then
+            # has stopped the background thread; dask-gateway and distributed shut down their
+            # own clusters then (a gateway cluster started here, a LocalCluster)
             future = None
         self._executor.shutdown(wait=True)
         if future is not None:

@@ -202,7 +202,7 @@ class CatalogSettings(HasTraits):
 
 
 class DashboardsSettings(HasTraits):
-    """The ``dashboards`` service: twin applications served by Voila."""
+    """The ``dashboards`` service: twin applications served by Voila and Panel."""
 
     pool_size = Integer(
         1,
@@ -228,14 +228,14 @@ class DashboardsSettings(HasTraits):
 
     panel_processes = Integer(
         config=True,
-        help="panel serve processes for the Panel apps (one per two cores by default): each "
-        "viewer's sessions run in one of them, so a slow dashboard holds up only the viewers "
-        "of its process. Each process holds about 300 MB more.",
+        help="panel serve processes for the Panel apps (one per two cores by default, at most "
+        "32): each viewer's sessions run in one of them, so a slow dashboard holds up only the "
+        "viewers of its process. Each process holds about 300 MB more.",
     )
 
     @default("panel_processes")
     def _one_per_two_cores(self):
-        return max(1, len(os.sched_getaffinity(0)) // 2)
+        return min(32, max(1, len(os.sched_getaffinity(0)) // 2))
 
     @validate("panel_processes")
     def _check_panel_processes(self, proposal):

@@ -28,6 +28,8 @@ class ChildServer:
 
     log_name: str
     process: subprocess.Popen | None = None
+    #: whether the running process was asked to end
+    ending = False
 
     def __init__(self, registry: DashboardRegistry, port: int, environment: dict | None = None):
         self.registry, self.port = registry, port
@@ -51,6 +53,7 @@ class ChildServer:
                 stdout=log_output,
                 stderr=subprocess.STDOUT,
             )
+        self.ending = False
 
     def restart_if_dead(self) -> bool:
         """Start the server again if its process ended (a crash, the OOM killer); whether it
@@ -58,16 +61,25 @@ class ChildServer:
         if self.process is None or self.process.poll() is None:
             return False
         log.error(
-            "%s ended (exit status %s); starting it again",
+            "%s ended (exit status %s; its log: %s); starting it again",
             type(self).__name__,
             self.process.returncode,
+            self.log_name,
         )
         self.start()
         return True
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+    def terminate(self) -> None:
+        """Ask the server to end (once: a second signal could cut its own shutdown short);
+        ``stop`` waits for it. Servers asked together end side by side."""
+        if self.process is not None and self.process.poll() is None and not self.ending:
             self.process.terminate()
+            self.ending = True
+
+    def stop(self) -> None:
+        """Ask the server to end and wait for it (10 s, then it is killed)."""
+        self.terminate()
+        if self.process is not None and self.process.poll() is None:
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

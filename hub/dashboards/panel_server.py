@@ -39,10 +39,10 @@ APP = Path(__file__).with_name("panel_apps") / "dashboard.py"
 #: the environment variable naming the registry's folder, for the app
 REGISTRY_ENV = "DTE_DASHBOARDS_DIR"
 
-Server = TypeVar("Server")
+ServerT = TypeVar("ServerT")
 
 
-def process_of(viewer: str, servers: Sequence[Server]) -> Server:
+def process_of(viewer: str, servers: Sequence[ServerT]) -> ServerT:
     """The Panel process that runs ``viewer``'s sessions: always the same one for a viewer,
     and viewers spread over the processes (a checksum of the name, the same at every start)."""
     return servers[zlib.crc32(viewer.encode()) % len(servers)]

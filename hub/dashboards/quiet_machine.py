@@ -1,33 +1,76 @@
 """Waiting for a quiet machine: work that can wait (a pool's refill) waits while the cores are
 busy serving viewers, up to a limit.
 
-Measured on 2 cores, 20 viewers opening one dashboard at once: the refills of its pool, which
-began 5 s into the burst, took half of the platform's CPU seconds during it (21.5 of them; 10.1
-with the refills held back), and the viewers' pages waited for that CPU.
+Measured on 2 cores, 20 viewers opening one dashboard at once: the platform's processes used
+21.5 CPU seconds during the burst, 10.1 when the pool's refills (which began 5 s into it) were
+held back, and the viewers' pages waited for that CPU.
+
+"The cores" are those this process may run on (its CPU affinity), and when its control group
+has a CPU quota (a container's CPU limit, cgroup v2 ``cpu.max``), the share of that quota the
+group uses: a container limited to 2 cores of a large host is busy when it uses them, however
+idle the host.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import psutil
 
-__all__ = ["busy_percent", "wait_for_quiet_machine"]
+__all__ = ["busy_percent", "quota_cores", "wait_for_quiet_machine"]
+
+#: the control group of this process (cgroup v2, as in containers and on systemd hosts)
+CGROUP = Path("/sys/fs/cgroup")
 
 
-def _busy_and_total(times) -> tuple[float, float]:
-    # a guest's time is counted in user and nice already; waiting for a disk is not work
-    total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
-    return total - times.idle - getattr(times, "iowait", 0.0), total
+def quota_cores(cgroup: Path = CGROUP) -> float | None:
+    """The cores' worth of CPU time the control group may use (``cpu.max``), or None when it
+    has no quota (or no cgroup v2)."""
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()
+        return int(quota) / int(period)
+    except (OSError, ValueError):  # "max": no quota
+        return None
 
 
-async def busy_percent(sample_s: float = 1.0) -> float:
-    """How busy the machine's cores are, in percent, measured over the next ``sample_s``
-    seconds (from the kernel's counters, so that other callers' samples do not interfere)."""
-    busy_before, total_before = _busy_and_total(psutil.cpu_times())
+def _group_cpu_s(cgroup: Path) -> float:
+    """CPU seconds the control group has used (``cpu.stat``)."""
+    for line in (cgroup / "cpu.stat").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "usage_usec":
+            return int(value) / 1e6
+    raise OSError(f"no usage_usec in {cgroup / 'cpu.stat'}")
+
+
+def _busy_and_total(cores: set[int]) -> tuple[float, float]:
+    """Busy and total CPU seconds so far of the given cores (from the kernel's counters)."""
+    busy = total = 0.0
+    for number, times in enumerate(psutil.cpu_times(percpu=True)):
+        if number in cores:
+            # a guest's time is counted in user and nice already; waiting for a disk is no work
+            spent = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+            busy += spent - times.idle - getattr(times, "iowait", 0.0)
+            total += spent
+    return busy, total
+
+
+async def busy_percent(sample_s: float = 1.0, cgroup: Path = CGROUP) -> float:
+    """How busy the cores are, in percent, measured over the next ``sample_s`` seconds (from
+    counters, so that other callers' samples do not interfere)."""
+    cores = os.sched_getaffinity(0)
+    quota = quota_cores(cgroup)
+    if quota is not None and quota < len(cores):
+        started, used_before = time.monotonic(), _group_cpu_s(cgroup)
+        await asyncio.sleep(sample_s)
+        elapsed, used = time.monotonic() - started, _group_cpu_s(cgroup) - used_before
+        return 100.0 * used / (elapsed * quota)
+    busy_before, total_before = _busy_and_total(cores)
     await asyncio.sleep(sample_s)
-    busy_after, total_after = _busy_and_total(psutil.cpu_times())
+    busy_after, total_after = _busy_and_total(cores)
     elapsed = total_after - total_before
     return 100.0 * (busy_after - busy_before) / elapsed if elapsed > 0 else 0.0
 

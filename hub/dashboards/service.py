@@ -178,7 +178,7 @@ class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler)
     def initialize(self, registry, known_groups, server):
         super().initialize(registry, known_groups)
         self.server = server
-        self.upstream = server.url
+        self.upstream = server.url if server is not None else None
         self.upstream_ws = None
 
     def upstream_headers(self):
@@ -288,8 +288,8 @@ class PanelHandler(UpstreamHandler):
     upstream_name = "the Panel server"
 
     def initialize(self, registry, known_groups, servers):
-        super().initialize(registry, known_groups, servers[0])
-        self.servers = servers
+        super().initialize(registry, known_groups, None)  # routed in allowed(), once the
+        self.servers = servers  # viewer is known
 
     def allowed(self, path: str, method: str) -> None:
         if method != "GET":
@@ -537,12 +537,15 @@ async def serve() -> None:
         watch.start()
         await stop_event().wait()
         watch.stop()
-    finally:  # Voila and its kernels, and Panel, end with the service
-        for server in (voila, *panels):
+    finally:  # Voila and its kernels, and Panel, end with the service, side by side
+        servers = (voila, *panels)
+        for server in servers:
+            server.terminate()
+        for server in servers:
             try:
                 server.stop()
             except OSError:
-                log.exception("could not stop %s", type(server).__name__)
+                log.exception("could not stop %s (%s)", type(server).__name__, server.log_name)
 
 
 def main() -> None:

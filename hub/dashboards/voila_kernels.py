@@ -17,8 +17,9 @@ dashboards service needs two things more, both here:
 - **Refills wait for a quiet machine.** A refill (Voila starts one for each kernel a viewer
   took) first waits until the cores are less than ``refill_busy_below`` percent busy, at most
   ``refill_wait_limit_s``: the viewers who just took the pool's kernels are loading their pages.
-  A refill still waiting is not counted as a pool kernel, so a viewer arriving meanwhile gets a
-  kernel started at once rather than waiting for it.
+  A refill still waiting is not counted as a pool kernel, and a viewer is handed the pool's
+  ready kernels first, so a viewer arriving meanwhile gets a ready kernel or one started at
+  once, never one waiting.
 
 Voila builds its pooling kernel manager as a subclass of the class configured as
 ``VoilaConfiguration.multi_kernel_manager_class``: this one.
@@ -38,7 +39,7 @@ from traitlets import Dict, Float, Integer, Unicode, default
 from hub.dashboards.quiet_machine import busy_percent, wait_for_quiet_machine
 from hub.dashboards.registry import DashboardRegistry
 
-__all__ = ["DashboardKernelManager", "WATCH_SECONDS"]
+__all__ = ["DashboardKernelManager", "WATCH_SECONDS", "ready_first"]
 
 #: how often the registry is looked at for new and replaced dashboards
 WATCH_SECONDS = 2.0
@@ -53,6 +54,18 @@ REFILL_WAIT_LIMIT_S = 60.0
 #: the cores are quiet enough for a refill below this percentage busy (on 2 cores: one core's
 #: worth of work or less)
 REFILL_BUSY_BELOW = 50.0
+
+
+def ready_first(pool: list[asyncio.Task], in_turn: set[asyncio.Task]) -> None:
+    """Order a pool's tasks in place: kernels ready first, then those being preheated, then
+    those waiting (for a turn, the refill delay or a quiet machine); each group in its order."""
+
+    def readiness(task: asyncio.Task) -> int:
+        if task.done():
+            return 0 if not task.cancelled() and task.exception() is None else 2
+        return 1 if task in in_turn else 2
+
+    pool.sort(key=readiness)
 
 
 class DashboardKernelManager(AsyncMappingKernelManager):
@@ -102,6 +115,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             # waits for it: a kernel still waiting for its turn must not count, or a viewer
             # would wait for other dashboards' preheats instead of a kernel of their own
             self.get_pool_size = self.kernels_ready_or_preheating
+            # ... and then it takes the pool's first kernel: the ready ones must come first
+            self.get_rendered_notebook = self._ready_first(self.get_rendered_notebook)
             self._watch = PeriodicCallback(self.follow_registry, self.watch_seconds * 1000)
             self._watch.start()
             asyncio.get_event_loop().call_soon(self.follow_registry)
@@ -169,6 +184,17 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             or (task.done() and not task.cancelled() and task.exception() is None)
         )
 
+    def _ready_first(self, get_rendered_notebook):
+        async def get_rendered_notebook_ready_first(notebook_name, *args, **kwargs):
+            # Voila takes the pool's first task before it awaits anything: sorted here, a
+            # viewer gets a ready kernel, else one being preheated, never one still waiting
+            # (refills wait for a quiet machine each on its own clock, so an older one may
+            # still wait while a newer one preheats)
+            ready_first(self._pools.get(notebook_name, []), self._in_turn)
+            return await get_rendered_notebook(notebook_name, *args, **kwargs)
+
+        return get_rendered_notebook_ready_first
+
     # --- refills wait for a quiet machine -------------------------------------------------------
     def _marking_refills(self, fill_if_needed):
         def fill_marking_refills(delay=None, notebook_name=None, **kwargs):
@@ -201,7 +227,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         quiet = await wait_for_quiet_machine(
             self.refill_wait_limit_s, self.refill_busy_below, lambda: self._closing, measure
         )
-        if told:
+        if told and not self._closing:
             self.log.info(
                 "Refilling %s after %.0f s%s",
                 notebook_path,
@@ -214,6 +240,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             this_task = asyncio.current_task()
             if this_task in self._refills:
                 await self._until_quiet(notebook_path)
+                if self._closing:
+                    raise RuntimeError("Voila is stopping: no more preheating")
             await self._turns.acquire()
             if self._closing:  # Voila's shutdown_all awaits this task and ignores an Exception
                 self._turns.release()

@@ -90,13 +90,12 @@ class VoilaServer(ChildServer):
         environment=None,
         pool_size: int = 1,
         pools: dict[str, int] | None = None,
-        preheating_at_once: int | None = None,
-        refill_wait_limit_s: float | None = None,
+        pools_options: dict | None = None,
     ):
         super().__init__(registry, port, environment)
         self.pool_size, self.pools = pool_size, pools or {}
-        self.preheating_at_once = preheating_at_once
-        self.refill_wait_limit_s = refill_wait_limit_s
+        #: more settings of the pools (``DashboardKernelManager``'s traits, by name)
+        self.pools_options = pools_options or {}
         self.prefix = prefix.rstrip("/")
         self.find_assets_key()
         self.token = secrets.token_hex(24)
@@ -140,14 +139,8 @@ class VoilaServer(ChildServer):
             # key=value, once per dashboard (traitlets deprecates a dict given as JSON)
             *(f"--DashboardKernelManager.pools={slug}={size}" for slug, size in self.pools.items()),
             *(
-                [f"--DashboardKernelManager.preheating_at_once={self.preheating_at_once}"]
-                if self.preheating_at_once
-                else []
-            ),
-            *(
-                [f"--DashboardKernelManager.refill_wait_limit_s={self.refill_wait_limit_s}"]
-                if self.refill_wait_limit_s is not None
-                else []
+                f"--DashboardKernelManager.{name}={value}"
+                for name, value in self.pools_options.items()
             ),
             "--VoilaKernelManager.preheat_denylist=['.*']",
             # a burst of viewers empties the pool; the refills (taking turns, waiting for a

@@ -4,7 +4,7 @@ while the cores serve viewers."""
 import asyncio
 import time
 
-from hub.dashboards.quiet_machine import busy_percent, wait_for_quiet_machine
+from hub.dashboards.quiet_machine import busy_percent, quota_cores, wait_for_quiet_machine
 from tests.busy_cores import busy_cores
 
 
@@ -43,3 +43,27 @@ def test_busy_cores_are_measured_as_busy():
     with busy_cores():
         time.sleep(0.5)  # the busy loops have started
         assert asyncio.run(busy_percent(1.0)) > 75
+
+
+def test_a_containers_cpu_quota_is_read_from_its_control_group(tmp_path):
+    assert quota_cores(tmp_path) is None  # no cgroup v2 here
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert quota_cores(tmp_path) is None  # no quota
+    (tmp_path / "cpu.max").write_text("200000 100000\n")
+    assert quota_cores(tmp_path) == 2.0
+
+
+def test_under_a_quota_busy_is_the_share_of_the_quota_used(tmp_path):
+    """A container limited to half a core that used a quarter of a core-second in half a
+    second was fully busy, however idle the host."""
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    stat = tmp_path / "cpu.stat"
+    stat.write_text("usage_usec 1000000\nuser_usec 800000\n")
+
+    async def measured() -> float:
+        sample = asyncio.ensure_future(busy_percent(0.5, cgroup=tmp_path))
+        await asyncio.sleep(0.1)
+        stat.write_text("usage_usec 1250000\nuser_usec 1000000\n")
+        return await sample
+
+    assert 80 < asyncio.run(measured()) <= 100

@@ -113,7 +113,9 @@ def test_preheats_take_turns(registry, tmp_path):
         f"with open({str(spans)!r}, 'a') as f:\n    f.write(f'{{started}} {{time.time()}}\\n')"
     )
     publish(registry, content=notebook(code))
-    with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
+    with running_voila(
+        registry, tmp_path, pool_size=3, pools_options={"preheating_at_once": 1}
+    ) as server:
         wait_until(
             lambda: running(server) and spans.exists() and len(spans.read_text().splitlines()) == 3,
             120,
@@ -143,7 +145,9 @@ def test_a_viewer_does_not_wait_for_other_dashboards_preheats(registry, tmp_path
     finished = tmp_path / "slow-finished"
     slow = f"import time, pathlib\ntime.sleep(40)\npathlib.Path({str(finished)!r}).touch()"
     publish(registry, content=notebook("print('river ' + 'flows')"))
-    with running_voila(registry, tmp_path, pool_size=1, preheating_at_once=1) as server:
+    # the refill does not wait for a quiet machine: it waits for its turn at once
+    options = {"preheating_at_once": 1, "refill_wait_limit_s": 0}
+    with running_voila(registry, tmp_path, pool_size=1, pools_options=options) as server:
         wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
         time.sleep(2)  # its notebook has run
         publish(registry, slug="slow", content=notebook(slow))
@@ -167,7 +171,9 @@ def test_a_notebook_waiting_for_its_viewer_gives_up_its_turn(registry, tmp_path)
         "from voila.utils import wait_for_request\nwait_for_request()"
     )
     publish(registry, content=notebook(code))
-    with running_voila(registry, tmp_path, pool_size=3, preheating_at_once=1) as server:
+    with running_voila(
+        registry, tmp_path, pool_size=3, pools_options={"preheating_at_once": 1}
+    ) as server:
         wait_until(
             lambda: running(server) and len(list(arrived.iterdir())) == 3,
             PREHEAT_TURN_LIMIT_S / 2,
@@ -183,7 +189,9 @@ def test_a_preheat_that_fails_is_logged_and_frees_its_turn(registry, tmp_path):
     broken = json.loads(notebook())
     broken["metadata"]["kernelspec"] = {"name": "no-such-kernel", "display_name": "None"}
     publish(registry, slug="broken", content=json.dumps(broken))
-    with running_voila(registry, tmp_path, pool_size=1, preheating_at_once=1) as server:
+    with running_voila(
+        registry, tmp_path, pool_size=1, pools_options={"preheating_at_once": 1}
+    ) as server:
         wait_for_log(server, "Preheating a kernel for broken/v1.ipynb failed")
         publish(registry)
         wait_for_log(server, "Preheating 1 kernel(s) for river/v1.ipynb")
@@ -208,7 +216,10 @@ def test_a_refill_waits_while_the_cores_are_busy(registry, tmp_path):
         return (registry.folder / "voila.log").read_text().count("Kernel started")
 
     publish(registry, content=notebook("print('river ' + 'flows')"))
-    with running_voila(registry, tmp_path, pool_size=1, refill_wait_limit_s=600) as server:
+    # quiet below 90 %: the busy loops make it 100 %, and once they stop, other work on a shared
+    # machine does not hold the refill back
+    options = {"refill_wait_limit_s": 600, "refill_busy_below": 90}
+    with running_voila(registry, tmp_path, pool_size=1, pools_options=options) as server:
         wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
         time.sleep(2)  # its notebook has run
         with busy_cores():
@@ -220,3 +231,28 @@ def test_a_refill_waits_while_the_cores_are_busy(registry, tmp_path):
             assert kernels_started() == 2
         wait_for_log(server, "Refilling river/v1.ipynb after")
         wait_until(lambda: running(server) and kernels_started() == 3, 60, "the refill")
+
+
+def test_a_viewer_is_handed_a_ready_kernel_before_one_still_waiting():
+    """Voila hands out a pool's first task: ready kernels go first, then those being
+    preheated; a refill still waiting (for a quiet machine, a turn) comes last."""
+    import asyncio
+
+    from hub.dashboards.voila_kernels import ready_first
+
+    async def order() -> list[str]:
+        forever = asyncio.Event()
+        waiting = asyncio.ensure_future(forever.wait())
+        preheating = asyncio.ensure_future(forever.wait())
+        ready = asyncio.ensure_future(asyncio.sleep(0, "ready"))
+        later_waiting = asyncio.ensure_future(forever.wait())
+        await asyncio.sleep(0.01)
+        names = {waiting: "waiting", preheating: "preheating", ready: "ready"}
+        names[later_waiting] = "later waiting"
+        pool = [waiting, preheating, ready, later_waiting]
+        ready_first(pool, in_turn={preheating})
+        for task in (waiting, preheating, later_waiting):
+            task.cancel()
+        return [names[task] for task in pool]
+
+    assert asyncio.run(order()) == ["ready", "preheating", "waiting", "later waiting"]

@@ -7,7 +7,9 @@ both directions of a websocket, to the upstream server on loopback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from urllib.parse import urlparse
 
 from tornado import httpclient, web, websocket
@@ -56,6 +58,8 @@ class ProxyMixin:
     upstream_ws = None
     #: what the upstream is, in the 503 sentence
     upstream_name = "the server"
+    #: how long a request waits for an upstream that is starting (``upstream_starting``)
+    upstream_start_wait_s = 0.0
 
     def upstream_headers(self) -> HTTPHeaders:
         return forwardable(self.request.headers, drop_cookie=True)
@@ -67,6 +71,11 @@ class ProxyMixin:
 
     def upstream_answered(self, response) -> None:
         """Called with the upstream's answer before it is relayed (to learn from it)."""
+
+    def upstream_starting(self) -> bool:
+        """Whether an upstream that does not answer yet is on its way (its process runs): the
+        request then waits for it, up to ``upstream_start_wait_s``, rather than failing."""
+        return False
 
     async def forward_http(self):
         body = self.request.body if self.request.method not in ("GET", "HEAD") else None
@@ -80,11 +89,19 @@ class ProxyMixin:
             request_timeout=300,
             decompress_response=False,
         )
-        try:
-            response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
-        except OSError:
-            response = None
-        if response is None or response.code == 599:
+        # only a read is asked again: a change may have reached the upstream before it failed
+        waits = self.upstream_start_wait_s if self.request.method in ("GET", "HEAD") else 0
+        deadline = time.monotonic() + waits
+        while True:
+            try:
+                response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+            except OSError:
+                response = None
+            unanswered = response is None or response.code == 599
+            if not (unanswered and time.monotonic() < deadline and self.upstream_starting()):
+                break
+            await asyncio.sleep(0.5)  # a server starting (after a restart) binds its port soon
+        if unanswered:
             raise web.HTTPError(503, f"{self.upstream_name} is not reachable; try again shortly")
         self.upstream_answered(response)
         self.set_status(response.code, response.reason)

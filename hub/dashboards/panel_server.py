@@ -1,6 +1,6 @@
 """``panel serve`` behind the dashboards service: the Panel apps of the published notebooks.
 
-One ``panel serve`` process on loopback serves one app (``panel_apps/dashboard.py``) under the
+Each ``panel serve`` process on loopback serves one app (``panel_apps/dashboard.py``) under the
 service's prefix (``.../panel/dashboard?name=<dashboard>``), so paths pass through the service
 unchanged; each session runs the current version of the dashboard it names. The service relays
 only logged-in viewers who may open that dashboard (``PanelHandler``).
@@ -8,7 +8,8 @@ only logged-in viewers who may open that dashboard (``PanelHandler``).
 - Sessions are signed (``--session-ids signed`` with a secret made at each start): the session
   token, which carries the request's arguments and headers (the dashboard's name, the viewer),
   is made by this server for a request the service let through, and a browser cannot forge one
-  for another dashboard or another viewer.
+  for another dashboard or another viewer; the service relays a websocket only with a token
+  made for its viewer's own page (a token passed on to someone else is refused).
 - The process gets the same clean environment as Voila's kernels (no hub or service token).
 - Processes: ``[dashboards] panel_processes`` of them (one per two cores by default), each on
   its own port with its own log and secret. A viewer's sessions all run in one process, chosen

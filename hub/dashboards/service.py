@@ -11,8 +11,8 @@ Routes, under ``/services/dashboards/``:
 - ``GET /p/<name>/``: the same dashboard as a Panel app (a redirect to
   ``/panel/dashboard?name=``);
 - ``/panel/...``: ``panel serve`` (``panel_server``), relayed the same way: the app's page for
-  a dashboard the viewer may open, its static files and its websocket, each to the Panel
-  process of that viewer;
+  a dashboard the viewer may open, its static files and the websocket of a session made for
+  the viewer's page, each to the Panel process of that viewer;
 - ``GET /api/dashboards``: the dashboards the caller may open, as JSON;
 - ``PUT /api/dashboards/<name>``: publish or republish (JSON: ``title``, ``description``,
   ``groups``, ``domain``, ``notebook``); DT developers and admins only, and only the owner or an
@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import re
+import zlib
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthenticated
@@ -181,6 +182,14 @@ class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler)
         self.upstream = server.url if server is not None else None
         self.upstream_ws = None
 
+    #: a viewer arriving while the server starts (the service's start, a restart after a
+    #: crash) waits for it rather than reading a 503
+    upstream_start_wait_s = 60.0
+
+    def upstream_starting(self) -> bool:
+        process = self.server.process
+        return process is not None and process.poll() is None
+
     def upstream_headers(self):
         headers = forwardable(
             self.request.headers, drop_cookie=True, drop=(VIEWER_HEADER, "Authorization", "Origin")
@@ -291,6 +300,21 @@ class PanelHandler(UpstreamHandler):
         super().initialize(registry, known_groups, None)  # routed in allowed(), once the
         self.servers = servers  # viewer is known
 
+    def session_viewer(self) -> str | None:
+        """The viewer whose page the websocket's session token was made for (None if there is
+        no such token). Its signature is panel serve's to check; this only reads it."""
+        from bokeh.util.token import get_token_payload
+
+        offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        protocols = [p.strip() for p in offered.split(",")]
+        if len(protocols) != 2 or protocols[0] != "bokeh":
+            return None
+        try:
+            headers = get_token_payload(protocols[1]).get("headers") or {}
+        except (ValueError, TypeError, KeyError, AttributeError, zlib.error):
+            return None
+        return next((v for k, v in headers.items() if k.lower() == VIEWER_HEADER.lower()), None)
+
     def allowed(self, path: str, method: str) -> None:
         if method != "GET":
             raise web.HTTPError(404)
@@ -304,7 +328,12 @@ class PanelHandler(UpstreamHandler):
                 raise web.HTTPError(400, "name the one dashboard to open: ?name=<dashboard>")
             self.dashboard_for_viewer(names[0])
             return
-        if path in ("dashboard/ws", "favicon.ico") or _PANEL_STATIC.fullmatch(path):
+        if path == "dashboard/ws":
+            # a session of another viewer's page (its token passed on) is theirs alone
+            if self.session_viewer() != self.viewer()["name"]:
+                raise web.HTTPError(403, "this dashboard session is someone else's")
+            return
+        if path == "favicon.ico" or _PANEL_STATIC.fullmatch(path):
             return
         raise web.HTTPError(404)
 

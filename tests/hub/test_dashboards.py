@@ -388,6 +388,22 @@ def test_a_panel_session_for_another_dashboard_or_viewer_cannot_be_forged(platfo
     assert "ACK" not in first_panel_message(platform, author, forged)
 
 
+def test_a_viewer_cannot_join_another_viewers_panel_session(platform, admin, author):
+    """A session token passed on to another viewer (in the same Panel process, where its
+    signature holds) is refused by the service; its own viewer still gets the session."""
+    from hub.dashboards.panel_server import process_of
+
+    numbers = list(range(PANEL_PROCESSES))
+    other = new_account(platform, admin, developer=True, prefix="other")
+    while process_of(other.name, numbers) != process_of(author.name, numbers):
+        other = new_account(platform, admin, developer=True, prefix="other")
+    own = panel_session_token(platform, other, "flood")  # logged in to the service, too
+    token = panel_session_token(platform, author, "flood")
+    assert first_panel_message(platform, other, token) == ""
+    assert acknowledged(first_panel_message(platform, author, token))
+    assert acknowledged(first_panel_message(platform, other, own))
+
+
 def test_viewers_sessions_spread_over_the_panel_processes(platform, admin):
     """Each viewer's page and its websocket reach the same Panel process (the session lives
     where the page made it: another process would refuse its token), and viewers land in

@@ -106,3 +106,32 @@ def test_malformed_terrain_is_refused(forcing, terrain, words):
         FloodTwin(forcing=forcing, terrain=terrain, registry=False)
     for word in words:
         assert word in str(raised.value)
+
+
+def test_hand_is_computed_once_per_terrain_and_each_caller_gets_its_own(monkeypatch):
+    """A twin made again on the same terrain (each dashboard session) reuses its HAND; another
+    terrain, or the same one changed in one cell, gets its own; changing a returned HAND changes
+    nobody else's."""
+    from dte_twins.environment import inundation
+
+    computed = []
+
+    def counting_hand(*args, **kwargs):
+        computed.append(1)
+        return height_above_nearest_drainage(*args, **kwargs)
+
+    monkeypatch.setattr(inundation, "height_above_nearest_drainage", counting_hand)
+    monkeypatch.setattr(inundation, "_hands", type(inundation._hands)())
+    first, again = prepare_terrain(valley()), prepare_terrain(valley())
+    assert len(computed) == 1
+    np.testing.assert_array_equal(first["hand"], again["hand"])
+    first["hand"].values[:] = -1.0  # a caller's own copy
+    assert not (prepare_terrain(valley())["hand"] == -1.0).any()
+    changed = valley()
+    changed["elevation"][0, 0] += 5.0
+    prepare_terrain(changed)
+    assert len(computed) == 2
+    for size in range(inundation.HAND_KEPT + 1):  # the oldest is forgotten
+        prepare_terrain(valley(width_m=200.0 + 10 * size))
+    prepare_terrain(valley())
+    assert len(computed) == 2 + inundation.HAND_KEPT + 1 + 1

@@ -11,7 +11,9 @@ import copy
 import datetime as dt
 import math
 import re
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +70,10 @@ class ParameterForm(widgets.VBox):
         form.observe(lambda change: print(change.new), "value")
         form.apply()  # copies valid values onto the twin, raises ParameterError if invalid
     """
+
+    #: removes the uploaded files (set at the first upload; a class default, as close() also
+    #: runs for a form whose __init__ refused its parameters)
+    _remove_uploads: weakref.finalize | None = None
 
     value = traitlets.Dict(help="Current values, parameter name -> value the twin accepts.")
     valid = traitlets.Bool(True, help="True when the twin accepts the current values.")
@@ -145,7 +151,17 @@ class ParameterForm(widgets.VBox):
         """A folder only this user can read, for files uploaded as path parameters."""
         if self._upload_folder is None:
             self._upload_folder = Path(tempfile.mkdtemp(prefix="dte-form-"))
+            # the files go with the form (closed, collected, or the process ending): a
+            # dashboard process serves many viewers, whose uploads must not pile up or linger
+            self._remove_uploads = weakref.finalize(
+                self, shutil.rmtree, self._upload_folder, ignore_errors=True
+            )
         return self._upload_folder
+
+    def close(self) -> None:
+        if self._remove_uploads is not None:
+            self._remove_uploads()
+        super().close()
 
     def _on_edit(self, name: str) -> None:
         if self._showing:

@@ -234,3 +234,5 @@ def test_dates_choices_text_and_files(tmp_path):
     assert form.valid
     form.reset()
     assert form.values["rating"] is None and form.control("rating").value == ""
+    form.close()  # the page closed: the uploaded file goes too
+    assert not Path(saved).parent.exists()

@@ -151,8 +151,8 @@ class ParameterForm(widgets.VBox):
         """A folder only this user can read, for files uploaded as path parameters."""
         if self._upload_folder is None:
             self._upload_folder = Path(tempfile.mkdtemp(prefix="dte-form-"))
-            # the files go with the form (closed, collected, or the process ending): a
-            # dashboard process serves many viewers, whose uploads must not pile up or linger
+            # the files go when the form is closed (a Voila page's kernel ends with its page)
+            # or the process ends; a path a run or the twin still holds is gone then
             self._remove_uploads = weakref.finalize(
                 self, shutil.rmtree, self._upload_folder, ignore_errors=True
             )

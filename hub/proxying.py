@@ -89,19 +89,23 @@ class ProxyMixin:
             request_timeout=300,
             decompress_response=False,
         )
-        # only a read is asked again: a change may have reached the upstream before it failed
+        # only a read is asked again, and only when the upstream refused the connection (it
+        # never saw the request)
         waits = self.upstream_start_wait_s if self.request.method in ("GET", "HEAD") else 0
         deadline = time.monotonic() + waits
         while True:
             try:
                 response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
-            except OSError:
-                response = None
-            unanswered = response is None or response.code == 599
-            if not (unanswered and time.monotonic() < deadline and self.upstream_starting()):
                 break
-            await asyncio.sleep(0.5)  # a server starting (after a restart) binds its port soon
-        if unanswered:
+            except ConnectionRefusedError:
+                if not (time.monotonic() < deadline and self.upstream_starting()):
+                    response = None
+                    break
+                await asyncio.sleep(0.5)  # a server starting (after a restart) binds its port soon
+            except (OSError, httpclient.HTTPClientError):  # reset, closed, timed out
+                response = None
+                break
+        if response is None or response.code == 599:
             raise web.HTTPError(503, f"{self.upstream_name} is not reachable; try again shortly")
         self.upstream_answered(response)
         self.set_status(response.code, response.reason)

@@ -10,7 +10,7 @@ metres (projected), and
 
 ``prepare_terrain`` checks it and adds ``hand`` once (it depends on the terrain only), so every
 run and ensemble member reuses it; the last few terrains' HAND is kept by content, so twins made
-again on the same terrain (each dashboard session, each preheated kernel) skip the work. The
+again on the same terrain in one process (each Panel session of a dashboard) skip the work. The
 stage at the gauge is taken to hold along the whole river network of the map (one reach; see
 ``terrain`` for the method). Then, for a stage h:
 

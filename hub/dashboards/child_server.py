@@ -76,12 +76,12 @@ class ChildServer:
             self.process.terminate()
             self.ending = True
 
-    def stop(self) -> None:
-        """Ask the server to end and wait for it (10 s, then it is killed)."""
+    def stop(self, timeout_s: float = 10) -> None:
+        """Ask the server to end and wait for it (``timeout_s``, then it is killed)."""
         self.terminate()
         if self.process is not None and self.process.poll() is None:
             try:
-                self.process.wait(10)
+                self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)

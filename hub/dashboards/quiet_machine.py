@@ -5,10 +5,11 @@ Measured on 2 cores, 20 viewers opening one dashboard at once: the platform's pr
 21.5 CPU seconds during the burst, 10.1 when the pool's refills (which began 5 s into it) were
 held back, and the viewers' pages waited for that CPU.
 
-"The cores" are those this process may run on (its CPU affinity), and when its control group
-has a CPU quota (a container's CPU limit, cgroup v2 ``cpu.max``), the share of that quota the
-group uses: a container limited to 2 cores of a large host is busy when it uses them, however
-idle the host.
+"The cores" are those this process may run on (its CPU affinity), and when the control group
+mounted at ``/sys/fs/cgroup`` has a CPU quota (a container's CPU limit, cgroup v2
+``cpu.max``), the share of that quota the group uses: a container limited to 2 cores of a large
+host is busy when it uses them, however idle the host. Not seen: a quota of a parent group, or
+of a systemd unit outside a container (cgroup v1 has no ``cpu.max`` either).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import psutil
 
 __all__ = ["busy_percent", "quota_cores", "wait_for_quiet_machine"]
 
-#: the control group of this process (cgroup v2, as in containers and on systemd hosts)
+#: the control group of this process inside a container (its own cgroup v2 namespace)
 CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -49,6 +50,7 @@ def _group_cpu_s(cgroup: Path) -> float:
 def _busy_and_total(cores: set[int]) -> tuple[float, float]:
     """Busy and total CPU seconds so far of the given cores (from the kernel's counters)."""
     busy = total = 0.0
+    # psutil lists the online cores in order, which are the numbers when none is offline
     for number, times in enumerate(psutil.cpu_times(percpu=True)):
         if number in cores:
             # a guest's time is counted in user and nice already; waiting for a disk is no work

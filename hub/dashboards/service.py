@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import re
-import zlib
+import time
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthenticated
@@ -59,6 +59,8 @@ __all__ = ["make_app", "publish_platform_dashboards", "main"]
 log = logging.getLogger("dte.dashboards")
 
 REPO = Path(__file__).resolve().parents[2]
+#: how long Voila and the Panel processes together get to end with the service
+STOP_TIMEOUT_S = 10.0
 
 
 class DashboardsHandler(HubOAuthenticated, web.RequestHandler):
@@ -183,10 +185,12 @@ class UpstreamHandler(DashboardsHandler, ProxyMixin, websocket.WebSocketHandler)
         self.upstream_ws = None
 
     #: a viewer arriving while the server starts (the service's start, a restart after a
-    #: crash) waits for it rather than reading a 503
+    #: crash, one this request found dead) waits for it rather than reading a 503
     upstream_start_wait_s = 60.0
 
     def upstream_starting(self) -> bool:
+        # a server found dead is started again now, not at the next watch
+        self.server.restart_if_dead()
         process = self.server.process
         return process is not None and process.poll() is None
 
@@ -287,6 +291,10 @@ class VoilaHandler(UpstreamHandler):
 
 #: what of ``panel serve`` a viewer's browser may reach (paths after its prefix)
 _PANEL_STATIC = re.compile(r"static/[^?#]*")
+#: the session token in a Panel page (its JSON, unescaped)
+_PAGE_TOKEN = re.compile(rb'"token":\s*"([A-Za-z0-9_.-]+)"')
+#: longer websocket subprotocols are no token of a page (Bokeh's are a few hundred bytes)
+_TOKEN_MAX = 16_384
 
 
 class PanelHandler(UpstreamHandler):
@@ -300,20 +308,41 @@ class PanelHandler(UpstreamHandler):
         super().initialize(registry, known_groups, None)  # routed in allowed(), once the
         self.servers = servers  # viewer is known
 
-    def session_viewer(self) -> str | None:
-        """The viewer whose page the websocket's session token was made for (None if there is
-        no such token). Its signature is panel serve's to check; this only reads it."""
-        from bokeh.util.token import get_token_payload
+    def upstream_headers(self):
+        headers = super().upstream_headers()
+        # Bokeh would make the page a new token for the session this header names (another
+        # viewer's): a page always starts a session of its own
+        headers.pop("Bokeh-Session-Id", None)
+        return headers
+
+    def websocket_session(self) -> str | None:
+        """The session id of the websocket's token (None if there is none). Its signature is
+        panel serve's to check; this reads the id only (not the compressed rest)."""
+        from bokeh.util.token import get_session_id
 
         offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
         protocols = [p.strip() for p in offered.split(",")]
-        if len(protocols) != 2 or protocols[0] != "bokeh":
+        if len(protocols) != 2 or protocols[0] != "bokeh" or len(protocols[1]) > _TOKEN_MAX:
             return None
         try:
-            headers = get_token_payload(protocols[1]).get("headers") or {}
-        except (ValueError, TypeError, KeyError, AttributeError, zlib.error):
+            session = get_session_id(protocols[1])
+        except (ValueError, TypeError, KeyError, IndexError):
             return None
-        return next((v for k, v in headers.items() if k.lower() == VIEWER_HEADER.lower()), None)
+        return session if isinstance(session, str) else None
+
+    def upstream_answered(self, response) -> None:
+        if response.code == 200 and self.page_of_dashboard:
+            token = _PAGE_TOKEN.search((response.body or b"").replace(b'\\"', b'"'))
+            if token:
+                from bokeh.util.token import get_session_id
+
+                session, viewer = get_session_id(token.group(1).decode()), self.viewer()["name"]
+                owner = self.settings["session_viewers"].setdefault(session, viewer)
+                if owner != viewer:  # a page never joins a session: a session is its page's
+                    log.warning("%s was given the Panel session of %s", viewer, owner)
+
+    #: set by ``allowed``: whether the request is for a dashboard's page (it makes a session)
+    page_of_dashboard = False
 
     def allowed(self, path: str, method: str) -> None:
         if method != "GET":
@@ -322,15 +351,21 @@ class PanelHandler(UpstreamHandler):
         self.server = process_of(self.viewer()["name"], self.servers)
         self.upstream = self.server.url
         if path == "dashboard":
-            # exactly one name: the app runs the one checked here, not another one also given
+            # exactly one name: the app runs the one checked here, not another one also given;
+            # and nothing else (Bokeh would join a session named by ``bokeh-session-id``)
             names = self.get_query_arguments("name")
-            if len(names) != 1:
+            if len(names) != 1 or set(self.request.query_arguments) != {"name"}:
                 raise web.HTTPError(400, "name the one dashboard to open: ?name=<dashboard>")
             self.dashboard_for_viewer(names[0])
+            self.page_of_dashboard = True
             return
         if path == "dashboard/ws":
-            # a session of another viewer's page (its token passed on) is theirs alone
-            if self.session_viewer() != self.viewer()["name"]:
+            # the session of a page made for this viewer, and no one else's (a token passed on)
+            session = self.websocket_session()
+            if (
+                session is None
+                or self.settings["session_viewers"].get(session) != self.viewer()["name"]
+            ):
                 raise web.HTTPError(403, "this dashboard session is someone else's")
             return
         if path == "favicon.ico" or _PANEL_STATIC.fullmatch(path):
@@ -479,19 +514,21 @@ def make_app(
         service_prefix=prefix,
         voila=voila,
         panels=panels,
-        kernel_viewers=KernelViewers(),
+        kernel_viewers=PageViewers(),
+        session_viewers=PageViewers(),
         **oauth_application_settings(prefix, "dashboards"),
     )
 
 
-class KernelViewers(dict):
-    """Voila kernel id -> the viewer whose page it was handed to (the newest ``LIMIT``)."""
+class PageViewers(dict):
+    """What a page was made with (a Voila kernel id, a Panel session id) -> the viewer whose
+    page it was (the newest ``LIMIT``)."""
 
     LIMIT = 10_000
 
-    def hand_over(self, kernel_id: str, viewer: str) -> None:
-        self.pop(kernel_id, None)
-        self[kernel_id] = viewer
+    def hand_over(self, page_id: str, viewer: str) -> None:
+        self.pop(page_id, None)
+        self[page_id] = viewer
         while len(self) > self.LIMIT:  # dicts keep insertion order: the oldest goes first
             del self[next(iter(self))]
 
@@ -570,9 +607,10 @@ async def serve() -> None:
         servers = (voila, *panels)
         for server in servers:
             server.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_S  # one wait for all, then the rest killed
         for server in servers:
             try:
-                server.stop()
+                server.stop(max(0.1, deadline - time.monotonic()))
             except OSError:
                 log.exception("could not stop %s (%s)", type(server).__name__, server.log_name)
 

@@ -18,8 +18,8 @@ dashboards service needs two things more, both here:
   took) first waits until the cores are less than ``refill_busy_below`` percent busy, at most
   ``refill_wait_limit_s``: the viewers who just took the pool's kernels are loading their pages.
   A refill still waiting is not counted as a pool kernel, and a viewer is handed the pool's
-  ready kernels first, so a viewer arriving meanwhile gets a ready kernel or one started at
-  once, never one waiting.
+  ready kernels first, so a viewer arriving meanwhile gets a ready kernel, one being
+  preheated, or one started at once, never one still waiting.
 
 Voila builds its pooling kernel manager as a subclass of the class configured as
 ``VoilaConfiguration.multi_kernel_manager_class``: this one.

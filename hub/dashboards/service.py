@@ -337,7 +337,7 @@ class PanelHandler(UpstreamHandler):
                 from bokeh.util.token import get_session_id
 
                 session, viewer = get_session_id(token.group(1).decode()), self.viewer()["name"]
-                owner = self.settings["session_viewers"].setdefault(session, viewer)
+                owner = self.settings["session_viewers"].claim(session, viewer)
                 if owner != viewer:  # a page never joins a session: a session is its page's
                     log.warning("%s was given the Panel session of %s", viewer, owner)
 
@@ -531,6 +531,14 @@ class PageViewers(dict):
         self[page_id] = viewer
         while len(self) > self.LIMIT:  # dicts keep insertion order: the oldest goes first
             del self[next(iter(self))]
+
+    def claim(self, page_id: str, viewer: str) -> str:
+        """The viewer of ``page_id``: ``viewer`` if it had none (the first one keeps it)."""
+        owner = self.get(page_id)
+        if owner is None:
+            self.hand_over(page_id, viewer)
+            return viewer
+        return owner
 
 
 def publish_platform_dashboards(registry: DashboardRegistry, owner: str) -> None:

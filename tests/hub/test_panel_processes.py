@@ -33,3 +33,15 @@ def test_viewers_spread_over_the_processes(tmp_path):
 
 def test_each_process_keeps_its_own_log(tmp_path):
     assert [p.log_name for p in servers(tmp_path, 2)] == ["panel-1.log", "panel-2.log"]
+
+
+def test_a_panel_session_keeps_its_first_viewer_and_only_the_newest_are_kept(monkeypatch):
+    from hub.dashboards.service import PageViewers
+
+    monkeypatch.setattr(PageViewers, "LIMIT", 3)
+    viewers = PageViewers()
+    assert viewers.claim("session-1", "ada") == "ada"
+    assert viewers.claim("session-1", "grace") == "ada"  # a page never joins a session
+    for n in range(2, 6):
+        viewers.claim(f"session-{n}", "ada")
+    assert list(viewers) == ["session-3", "session-4", "session-5"]

@@ -54,7 +54,7 @@ from tests.hub.conftest import new_account
 from tests.hub.platform import (
     HubUser,
     free_port,
-    processes_of_instance,
+    panel_processes,
     running_platform,
     shared_temp_folder,
 )
@@ -122,10 +122,9 @@ def dashboard_kernels(state: Path) -> list[psutil.Process]:
 def panel_memory_mb(platform) -> float:
     """Resident memory of the platform's ``panel serve`` processes together."""
     total = 0
-    for process in processes_of_instance(platform.instance):
+    for process in panel_processes(platform.instance):
         with contextlib.suppress(psutil.Error):
-            if "serve" in process.cmdline()[1:3]:
-                total += process.memory_info().rss
+            total += process.memory_info().rss
     return total / 1024**2
 
 

@@ -235,7 +235,9 @@ class DashboardsSettings(HasTraits):
 
     @default("panel_processes")
     def _one_per_two_cores(self):
-        return min(32, max(1, len(os.sched_getaffinity(0)) // 2))
+        from hub.state import one_per_two_cores
+
+        return min(32, one_per_two_cores())
 
     @validate("panel_processes")
     def _check_panel_processes(self, proposal):

@@ -26,7 +26,14 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["StateError", "StateFolder", "Runtime", "SECRET_NAMES", "free_ports"]
+__all__ = [
+    "StateError",
+    "StateFolder",
+    "Runtime",
+    "SECRET_NAMES",
+    "free_ports",
+    "one_per_two_cores",
+]
 
 # name -> how to make it. Hex strings keep every consumer happy (JupyterHub wants hex for the
 # cookie secret, the crypt key must be 32 bytes as base64 or hex, tokens are opaque strings).
@@ -70,6 +77,12 @@ class Runtime:
     def allocate(cls) -> Runtime:
         ports = free_ports(8)
         return cls(*ports, instance=secrets.token_hex(8))
+
+
+def one_per_two_cores() -> int:
+    """Half the cores this process may use, at least 1: work that takes a core each and must
+    leave the other half to the viewers (preheats, Panel processes)."""
+    return max(1, len(os.sched_getaffinity(0)) // 2)
 
 
 def free_ports(count: int) -> list[int]:

@@ -297,6 +297,20 @@ _PAGE_TOKEN = re.compile(rb'"token":\s*"([A-Za-z0-9_.-]+)"')
 _TOKEN_MAX = 16_384
 
 
+def _session_of(token: str) -> str | None:
+    """The session id a Bokeh session token names (None if it is none). Its signature is panel
+    serve's to check; this reads the id only (not the compressed rest)."""
+    from bokeh.util.token import get_session_id
+
+    if len(token) > _TOKEN_MAX:
+        return None
+    try:
+        session = get_session_id(token)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return session if isinstance(session, str) else None
+
+
 class PanelHandler(UpstreamHandler):
     """The Panel app's page for a dashboard the viewer may open, its static files and its
     websocket (whose session token only ``panel serve`` can sign, for a page let through),
@@ -316,27 +330,19 @@ class PanelHandler(UpstreamHandler):
         return headers
 
     def websocket_session(self) -> str | None:
-        """The session id of the websocket's token (None if there is none). Its signature is
-        panel serve's to check; this reads the id only (not the compressed rest)."""
-        from bokeh.util.token import get_session_id
-
+        """The session id of the websocket's token (None if there is none)."""
         offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
         protocols = [p.strip() for p in offered.split(",")]
-        if len(protocols) != 2 or protocols[0] != "bokeh" or len(protocols[1]) > _TOKEN_MAX:
+        if len(protocols) != 2 or protocols[0] != "bokeh":
             return None
-        try:
-            session = get_session_id(protocols[1])
-        except (ValueError, TypeError, KeyError, IndexError):
-            return None
-        return session if isinstance(session, str) else None
+        return _session_of(protocols[1])
 
     def upstream_answered(self, response) -> None:
         if response.code == 200 and self.page_of_dashboard:
             token = _PAGE_TOKEN.search((response.body or b"").replace(b'\\"', b'"'))
-            if token:
-                from bokeh.util.token import get_session_id
-
-                session, viewer = get_session_id(token.group(1).decode()), self.viewer()["name"]
+            session = _session_of(token.group(1).decode()) if token else None
+            if session is not None:
+                viewer = self.viewer()["name"]
                 owner = self.settings["session_viewers"].claim(session, viewer)
                 if owner != viewer:  # a page never joins a session: a session is its page's
                     log.warning("%s was given the Panel session of %s", viewer, owner)

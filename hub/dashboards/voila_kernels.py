@@ -28,7 +28,6 @@ Voila builds its pooling kernel manager as a subclass of the class configured as
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from traitlets import Dict, Float, Integer, Unicode, default
 
 from hub.dashboards.quiet_machine import busy_percent, wait_for_quiet_machine
 from hub.dashboards.registry import DashboardRegistry
+from hub.state import one_per_two_cores
 
 __all__ = ["DashboardKernelManager", "WATCH_SECONDS", "ready_first"]
 
@@ -89,7 +89,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
 
     @default("preheating_at_once")
     def _one_per_two_cores(self):
-        return max(1, len(os.sched_getaffinity(0)) // 2)
+        return one_per_two_cores()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -89,6 +89,16 @@ def processes_of_instance(instance: str) -> list[psutil.Process]:
     return found
 
 
+def panel_processes(instance: str) -> list[psutil.Process]:
+    """The ``panel serve`` processes of the platform run ``instance``."""
+    found = []
+    for process in processes_of_instance(instance):
+        with contextlib.suppress(psutil.Error):
+            if "serve" in process.cmdline()[1:3]:
+                found.append(process)
+    return found
+
+
 @dataclass
 class Platform:
     url: str

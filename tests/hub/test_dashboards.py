@@ -352,19 +352,27 @@ def token_in(page: str) -> str:
     return re.search(r'"token":\s*"([^"]+)"', page.replace('\\"', '"')).group(1)
 
 
+def open_panel_websocket(platform, person, session_token: str):
+    """The Panel websocket ``person`` opens with ``session_token`` (websocket-client's
+    exceptions if it is refused)."""
+    import websocket
+
+    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
+    return websocket.create_connection(
+        address,
+        subprotocols=["bokeh", session_token],
+        header=[f"Cookie: {cookie_header(person)}"],
+        timeout=60,
+    )
+
+
 def first_panel_message(platform, person, session_token: str) -> str:
     """The first message of the Panel websocket ``person`` opens with ``session_token`` ("" if
     it is refused)."""
     import websocket
 
-    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
     try:
-        connection = websocket.create_connection(
-            address,
-            subprotocols=["bokeh", session_token],
-            header=[f"Cookie: {cookie_header(person)}"],
-            timeout=60,
-        )
+        connection = open_panel_websocket(platform, person, session_token)
     except websocket.WebSocketException:
         return ""
     try:
@@ -411,14 +419,8 @@ def test_a_viewer_cannot_join_another_viewers_panel_session(platform, admin, aut
     own = panel_session_token(platform, other, "flood")  # logged in to the service, too
     token = panel_session_token(platform, author, "flood")
     session = get_session_id(token)
-    address = platform.url.replace("http://", "ws://") + "/services/dashboards/panel/dashboard/ws"
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(
-            address,
-            subprotocols=["bokeh", token],
-            header=[f"Cookie: {cookie_header(other)}"],
-            timeout=60,
-        )
+        open_panel_websocket(platform, other, token)
     assert refused.value.status_code == 403
     page = platform.url + "/services/dashboards/panel/dashboard?name=flood"
     named = other.session.get(page + f"&bokeh-session-id={session}", timeout=60)
@@ -466,14 +468,11 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
 
     import psutil
 
-    from tests.hub.platform import processes_of_instance
-
-    def panel_processes():
-        return [p for p in processes_of_instance(platform.instance) if "serve" in p.cmdline()[1:3]]
+    from tests.hub.platform import panel_processes
 
     page = platform.url + "/services/dashboards/p/flood/"
     assert dt_user.session.get(page, timeout=120).status_code == 200
-    dead = panel_processes()
+    dead = panel_processes(platform.instance)
     assert len(dead) == PANEL_PROCESSES
     for process in dead:
         process.kill()
@@ -499,7 +498,7 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
     assert answer.status_code == 200 and "bokeh" in answer.text.lower()
 
     def all_back():
-        processes = panel_processes()
+        processes = panel_processes(platform.instance)
         return processes if len(processes) == PANEL_PROCESSES else None
 
     restarted = wait_until(all_back, 30, "every panel serve started again")

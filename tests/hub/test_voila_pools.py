@@ -53,6 +53,18 @@ def wait_for_log(server, text: str, timeout_s: float = 120) -> str:
     return wait_until(logged, timeout_s, f"no {text!r} in the Voila log")
 
 
+def river_page(server) -> None:
+    """A viewer opens the river dashboard (published with ``print('river ' + 'flows')``)."""
+    import requests
+
+    page = requests.get(
+        f"{server.url}{server.base_url}voila/render/river/v1.ipynb",
+        headers={"Authorization": f"token {server.token}"},
+        timeout=120,
+    )
+    assert page.status_code == 200 and "river flows" in page.text
+
+
 def test_voila_keeps_its_guards_and_its_token_off_the_command_line(registry):
     command = VoilaServer(registry, 9999, "/services/dashboards/", pool_size=3).command()
     for guard in (
@@ -130,17 +142,8 @@ def test_a_viewer_does_not_wait_for_other_dashboards_preheats(registry, tmp_path
     """While a slow dashboard holds the only preheat turn, a viewer whose dashboard's refill
     waits for its turn gets a kernel of their own at once: the page comes back before the slow
     notebook has finished (the test fails when the waiting refill is handed to the viewer)."""
-    import requests
 
     from hub.dashboards.voila_server import REFILL_DELAY_S
-
-    def river_page():
-        page = requests.get(
-            f"{server.url}{server.base_url}voila/render/river/v1.ipynb",
-            headers={"Authorization": f"token {server.token}"},
-            timeout=120,
-        )
-        assert page.status_code == 200 and "river flows" in page.text
 
     finished = tmp_path / "slow-finished"
     slow = f"import time, pathlib\ntime.sleep(40)\npathlib.Path({str(finished)!r}).touch()"
@@ -152,9 +155,9 @@ def test_a_viewer_does_not_wait_for_other_dashboards_preheats(registry, tmp_path
         time.sleep(2)  # its notebook has run
         publish(registry, slug="slow", content=notebook(slow))
         wait_for_log(server, "Kernel pool of slow/v1.ipynb is filled with 1")
-        river_page()  # takes the preheated kernel; the refill will wait for the slow one
+        river_page(server)  # takes the preheated kernel; the refill will wait for the slow one
         time.sleep(REFILL_DELAY_S + 1)
-        river_page()
+        river_page(server)
         assert not finished.exists()
 
 
@@ -202,15 +205,6 @@ def test_a_refill_waits_while_the_cores_are_busy(registry, tmp_path):
     """After a viewer takes the pool's kernel, its refill waits while every core is busy (the
     viewers' pages need them), a viewer arriving meanwhile gets a kernel started for them, and
     the refill starts once the machine is quiet."""
-    import requests
-
-    def river_page():
-        page = requests.get(
-            f"{server.url}{server.base_url}voila/render/river/v1.ipynb",
-            headers={"Authorization": f"token {server.token}"},
-            timeout=120,
-        )
-        assert page.status_code == 200 and "river flows" in page.text
 
     def kernels_started() -> int:
         return (registry.folder / "voila.log").read_text().count("Kernel started")
@@ -223,11 +217,11 @@ def test_a_refill_waits_while_the_cores_are_busy(registry, tmp_path):
         wait_for_log(server, "Kernel pool of river/v1.ipynb is filled with 1")
         time.sleep(2)  # its notebook has run
         with busy_cores():
-            river_page()  # takes the preheated kernel
+            river_page(server)  # takes the preheated kernel
             wait_for_log(server, "The refill of river/v1.ipynb waits for a quiet machine")
             time.sleep(3)
             assert kernels_started() == 1  # held back
-            river_page()  # not handed the waiting refill: a kernel of its own, at once
+            river_page(server)  # not handed the waiting refill: a kernel of its own, at once
             assert kernels_started() == 2
         wait_for_log(server, "Refilling river/v1.ipynb after")
         wait_until(lambda: running(server) and kernels_started() == 3, 60, "the refill")

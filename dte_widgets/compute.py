@@ -12,6 +12,7 @@ updates when it finishes, so the kernel never waits on the network.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import threading
 import warnings
@@ -28,6 +29,8 @@ from dte_widgets.markup import escape as _escape
 from dte_widgets.worker_table import _worker_row, _workers_table
 
 __all__ = ["ComputeControl", "LOCAL_NOTE"]
+
+log = logging.getLogger(__name__)
 
 LOCAL_NOTE = "No gateway here: a local Dask cluster on this machine."
 
@@ -57,20 +60,24 @@ class ComputeControl(widgets.VBox):
     to control (it is never shut down by ``close()``). The buttons call ``start()``,
     ``connect(name)``, ``scale(n)``, ``adapt(minimum, maximum)``, ``shutdown()`` and
     ``refresh()``; they return at once and ``wait()`` waits for them to finish.
-    ``close()`` stops the periodic refresh, closes the client and shuts down a cluster that
-    this control started.
+    Like every action, ``close()`` returns at once: it stops the periodic refresh and, on the
+    background thread, closes the client, shuts down a cluster that this control started and
+    closes a gateway it made; ``wait()`` waits for that.
     """
 
     #: "no cluster", "starting", "running", "stopped" or "error"
     status = traitlets.Unicode("no cluster")
     #: workers the scheduler knew at the last refresh
     workers = traitlets.Int(0)
+    #: whether the gateway was made here (and is closed with the control)
+    _owns_gateway = False
 
     def __init__(self, gateway=None, cluster=None, refresh_interval: float = 5.0, **kwargs):
         if gateway is None and os.environ.get("DASK_GATEWAY__ADDRESS"):
             from dask_gateway import Gateway
 
             gateway = Gateway()
+            self._owns_gateway = True
         self.gateway = gateway
         #: seconds between two refreshes of the workers while a cluster is up
         self.refresh_interval = refresh_interval
@@ -153,20 +160,23 @@ class ComputeControl(widgets.VBox):
         }
 
     def close(self) -> None:
+        # not waiting for the release: a panel serve session closes its widgets on the server's
+        # event loop, which serves every other session of the process meanwhile
         if self._closed:
             return
         self._closed = True
         self._stop_ticking()
         try:
-            future = self._executor.submit(self._release)
+            future = self._executor.submit(self._release_quietly)
         except RuntimeError:
             # the interpreter is exiting (ipywidgets closes widgets as they are collected) and
             # has stopped the background thread; dask-gateway and distributed shut down their
             # own clusters then (a gateway cluster started here, a LocalCluster)
             future = None
-        self._executor.shutdown(wait=True)
         if future is not None:
-            future.result()
+            with self._lock:
+                self._pending.add(future)  # what wait() waits for
+        self._executor.shutdown(wait=False)
         super().close()
 
     # --- building ----------------------------------------------------------------------------
@@ -365,8 +375,18 @@ class ComputeControl(widgets.VBox):
             if client is not None:
                 client.close()
         finally:
-            if cluster is not None and self._owns_cluster:
-                cluster.close()
+            try:
+                if cluster is not None and self._owns_cluster:
+                    cluster.close()
+            finally:
+                if self._owns_gateway:
+                    self.gateway.close()  # its connections and IO-loop thread
+
+    def _release_quietly(self) -> None:
+        try:
+            self._release()
+        except Exception:  # nobody looks at a closed control: the log says it
+            log.exception("releasing what a closed compute control started failed")
 
     # --- periodic refresh --------------------------------------------------------------------
     @traitlets.observe("status")

@@ -147,6 +147,17 @@ class TwinDashboard(widgets.VBox):
         super().__init__(children, **kwargs)
         self.add_class("dte-twin-dashboard")
 
+    def close(self) -> None:
+        """Close the parts that hold something beyond their widgets: the form (its uploaded
+        files), the runner (the run under way is cancelled), the compute control (a cluster it
+        started), the history and the result views. A ``panel serve`` session closes every
+        widget it made when it ends (``dte_widgets.panel_app``)."""
+        parts = [self.form, self.runner, self.compute, self.history, *self.views.values()]
+        for part in parts:
+            if part is not None:
+                part.close()
+        super().close()
+
     def _show(self, result: xr.Dataset) -> None:
         """Called by the runner after each run, in its background thread."""
         self.result = result

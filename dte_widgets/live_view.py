@@ -47,7 +47,7 @@ class LiveFeedView(widgets.VBox):
     "Pause" stops redrawing while observations keep arriving (the plot catches up on
     "Resume"); "Stop" ends the following. ``frame()`` is the buffer as a DataFrame;
     ``on_observation(callback)`` calls ``callback(observation)`` on the follow thread for each
-    one; ``wait()`` waits for the follow thread to end; ``close()`` stops it.
+    one; ``wait()`` waits for the follow thread to end; ``close()`` stops it without waiting.
     """
 
     #: "starting", "following", "paused", "stopped" or "error"
@@ -177,7 +177,9 @@ class LiveFeedView(widgets.VBox):
         if self._closed:
             return
         self._closed = True
-        self.stop()
+        # the thread ends at its next observation; a panel serve session closes its widgets on
+        # the server's event loop, which must not wait for the network
+        self.stop(timeout=0)
         with self._settled:
             timer, self._timer = self._timer, None
             self._drawn = self._requested  # nothing more will be drawn

@@ -151,6 +151,12 @@ class ScenarioRunner(widgets.VBox):
             self._thread.join(timeout)
         return self.state
 
+    def close(self) -> None:
+        """Cancel the run under way, as when its page closes: an ensemble stops at its next
+        member, one scenario ends without its result being shown."""
+        self.cancel()
+        super().close()
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

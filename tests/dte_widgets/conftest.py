@@ -4,6 +4,7 @@ state and on the messages a front end would receive."""
 from __future__ import annotations
 
 import comm
+import ipywidgets as widgets
 import pytest
 
 
@@ -53,3 +54,22 @@ def sent_states(widget) -> list[dict]:
         for message in widget.comm.messages
         if message["data"] and message["data"].get("method") == "update"
     ]
+
+
+def upload(form, parameter: str, filename: str, content: bytes) -> str:
+    """Upload ``content`` as ``filename`` into a path parameter's file picker, as a browser
+    does; the path the form saved it to."""
+    [picker] = [
+        part
+        for part in form._fields[parameter].row.children[0].children
+        if isinstance(part, widgets.FileUpload)
+    ]
+    file = {
+        "name": filename,
+        "type": "application/octet-stream",
+        "size": len(content),
+        "content": memoryview(content),
+        "last_modified": 0,
+    }
+    picker.set_state({"value": [file]})
+    return form.values[parameter]

@@ -285,7 +285,34 @@ def test_connect_to_a_running_cluster_leaves_it_running_on_close(control_of):
     assert ("connect", "alice.2") in gateway.calls and control.status == "running"
     cluster = gateway.clusters["alice.2"]
     control.close()
+    assert control.wait(10)
     assert cluster.client.closed and not any(c[0] in ("shutdown", "close") for c in cluster.calls)
+
+
+class SlowGateway(FakeGateway):
+    """A gateway whose clusters take until ``ready`` is set to start."""
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.ready = threading.Event()
+
+    def new_cluster(self, cluster_options=None, **kwargs):
+        self.ready.wait(30)
+        return super().new_cluster(cluster_options, **kwargs)
+
+
+def test_close_returns_at_once_and_shuts_down_a_cluster_still_starting(control_of):
+    """A panel serve session closes its widgets on the server's event loop: close() must not
+    wait for the gateway."""
+    gateway = SlowGateway(platform_options())
+    control = control_of(gateway)
+    control.start()
+    control.close()
+    assert not control.wait(0)  # the start is still under way, and the release after it
+    gateway.ready.set()
+    assert control.wait(30)
+    assert gateway.clusters["alice.new"].calls == [("close", None)]  # it had started it
+    assert control.client is None and control.cluster is None
 
 
 def test_controls_are_labelled_and_buttons_explained(control_of):
@@ -353,6 +380,7 @@ def test_local_cluster_starts_scales_adapts_and_shuts_down(monkeypatch):
         assert control.wait(60) and control.status == "running"
         again = control.cluster
         control.close()
+        assert control.wait(60)
         assert again.status.name == "closed" and not control.ticking
     finally:
         control.close()

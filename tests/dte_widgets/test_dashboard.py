@@ -1,5 +1,8 @@
 """TwinDashboard without a browser: composed for any twin, runs, shows results and alerts."""
 
+import threading
+from pathlib import Path
+
 import pytest
 
 from dte_twins.environment.flood import FloodTwin
@@ -7,6 +10,8 @@ from dte_twins.physics.calorimeter import CalorimeterTwin
 from dte_widgets import TwinDashboard
 from dte_widgets.dashboard import views_for
 from tests.dte_twins.synthetic import synthetic_forcing, valley
+from tests.dte_widgets.conftest import upload
+from tests.dte_widgets.test_forms import GaugeTwin
 
 
 @pytest.fixture
@@ -54,3 +59,32 @@ def test_any_twin_gets_the_views_its_results_call_for():
     assert "Distribution" in views and "Time series" not in views
     dashboard = TwinDashboard(CalorimeterTwin(n_events=60, energy_points=2), compute=False)
     assert "Calorimeter" in dashboard.children[0].value
+
+
+class EndlessEnsembleTwin(GaugeTwin):
+    """An ensemble that runs until it is cancelled, reporting progress as a twin's does."""
+
+    def ensemble(self, n, client=None, progress=None, **parameters):
+        self.ensemble_started.set()
+        for _ in range(600):
+            progress(0, n)  # raises RunCancelled once the runner was cancelled
+            threading.Event().wait(0.05)
+        raise AssertionError("the ensemble was never cancelled")
+
+
+def test_closing_a_dashboard_cancels_its_run_and_removes_its_uploads():
+    """What a page's end does to its dashboard (``panel serve`` closes it with the session)."""
+    twin = EndlessEnsembleTwin(registry=False)
+    twin.ensemble_started = threading.Event()
+    dashboard = TwinDashboard(twin, history=False)
+    saved = upload(dashboard.form, "rating", "rating.csv", b"h,q\n1,2\n")
+    assert Path(saved).is_file()
+    dashboard.runner.mode.value = "ensemble"
+    dashboard.runner.start()
+    assert twin.ensemble_started.wait(30)
+
+    dashboard.close()
+    assert dashboard.runner.wait(30) == "cancelled"
+    assert not Path(saved).parent.exists()
+    assert dashboard.compute.wait(30) and dashboard.compute.comm is None  # closed too
+    assert dashboard.form.comm is None and dashboard.comm is None

@@ -17,7 +17,7 @@ from dte_twins.parameters import Quantity
 from dte_twins.physics.calorimeter import CalorimeterTwin
 from dte_twins.physics.detector_noise import DetectorNoiseTwin
 from dte_widgets.forms import ParameterForm
-from tests.dte_widgets.conftest import sent_states
+from tests.dte_widgets.conftest import sent_states, upload
 
 TWINS = [FloodTwin, DroughtTwin, DetectorNoiseTwin, CalorimeterTwin]
 
@@ -211,25 +211,7 @@ def test_dates_choices_text_and_files(tmp_path):
 
     form.control("rating").value = str(tmp_path / "missing.csv")
     assert set(form.errors) == {"rating"} and "not found" in form.errors["rating"]
-    [upload] = [
-        part
-        for part in form._fields["rating"].row.children[0].children
-        if isinstance(part, widgets.FileUpload)
-    ]
-    upload.set_state(
-        {
-            "value": [
-                {
-                    "name": "rating.csv",
-                    "type": "text/csv",
-                    "size": 8,
-                    "content": memoryview(b"h,q\n1,2\n"),
-                    "last_modified": 0,
-                }
-            ]
-        }
-    )
-    saved = form.values["rating"]
+    saved = upload(form, "rating", "rating.csv", b"h,q\n1,2\n")
     assert saved.endswith("rating.csv") and Path(saved).read_bytes() == b"h,q\n1,2\n"
     assert form.valid
     form.reset()

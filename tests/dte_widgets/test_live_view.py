@@ -155,8 +155,10 @@ def test_stop_ends_the_follow_thread(views):
 def test_close_stops_following(views):
     view = views(RiverGauge(), source=simulated(RiverGauge()))
     assert reaching(view, 5).wait(30)
-    view.close()
-    assert not view.thread.is_alive() and view.status == "stopped"
+    view.close()  # returns at once: the thread ends at its next observation
+    assert view.status == "stopped"
+    view.thread.join(10)
+    assert not view.thread.is_alive()
 
 
 # --- a chunked feed: the detector, through a feed object ------------------------------------

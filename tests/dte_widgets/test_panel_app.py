@@ -1,8 +1,21 @@
-"""``servable`` under ``panel serve``: a page broken by another session's widget is made again."""
+"""``servable`` under ``panel serve``: a page broken by another session's widget is made again,
+and an ended session's widgets are closed."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
+import requests
 
 from dte_widgets import panel_app
+from tests.hub.platform import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FlakyPane:
@@ -25,6 +38,7 @@ def in_panel_serve(monkeypatch):
 
     monkeypatch.setattr(panel_app, "served_by_panel", lambda: True)
     monkeypatch.setattr(panel_app, "keep_resources_local", lambda: None)
+    monkeypatch.setattr(panel_app, "close_widgets_when_session_ends", lambda: None)
     monkeypatch.setattr(panel, "extension", lambda *a, **k: None)
 
     def serve(pane):
@@ -53,3 +67,82 @@ def test_other_errors_and_a_race_that_never_ends_are_raised(in_panel_serve):
 def test_outside_panel_serve_the_widget_is_returned_unchanged():
     widget = object()
     assert panel_app.servable(widget) is widget
+
+
+#: a dashboard whose viewer uploaded a file; each session notes what the process held when it
+#: began (widgets, comms) and what it made
+GAUGE_APP = """
+import json, os
+from pathlib import Path
+
+import comm
+from ipywidgets.widgets.widget import _instances
+
+from dte_widgets import TwinDashboard
+from dte_widgets.panel_app import servable
+from tests.dte_widgets.conftest import upload
+from tests.dte_widgets.test_forms import GaugeTwin
+
+held = {"widgets": len(_instances), "comms": len(comm.get_comm_manager().comms)}
+dashboard = TwinDashboard(GaugeTwin(registry=False), history=False)
+saved = upload(dashboard.form, "rating", "rating.csv", b"h,q\\n1,2\\n")
+made = {"made": len(_instances) - held["widgets"], "upload": saved, "saved": Path(saved).is_file()}
+with open(os.environ["SESSIONS_NOTED"], "a") as notes:
+    notes.write(json.dumps({**held, **made}) + "\\n")
+servable(dashboard, title="Gauge")
+"""
+
+
+@pytest.fixture
+def gauge_app(tmp_path):
+    """``panel serve`` of GAUGE_APP, ending a session 1 s after its page if nobody connects;
+    (URL, notes file, log file)."""
+    app, notes, log = tmp_path / "gauge.py", tmp_path / "sessions.jsonl", tmp_path / "panel.log"
+    app.write_text(textwrap.dedent(GAUGE_APP))
+    port = free_port()
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SESSIONS_NOTED": str(notes)}
+    environment.pop("DASK_GATEWAY__ADDRESS", None)  # a local compute control: no gateway here
+    command = [
+        str(Path(sys.executable).parent / "panel"),
+        "serve",
+        str(app),
+        "--address=127.0.0.1",
+        f"--port={port}",
+        f"--allow-websocket-origin=127.0.0.1:{port}",
+        "--unused-session-lifetime=1000",
+        "--check-unused-sessions=500",
+    ]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            command, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+
+        def listening():
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_until(listening, 120, "panel serve to listen")
+        yield f"http://127.0.0.1:{port}/gauge", notes, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_an_ended_sessions_widgets_are_closed_with_what_they_held(gauge_app):
+    url, notes, log = gauge_app
+    assert requests.get(url, timeout=120).status_code == 200
+    [first] = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert first["saved"] and first["made"] > 100  # a dashboard's worth of widgets
+    # nobody opened the page's websocket: Bokeh ends the session, and its widgets are closed
+    wait_until(lambda: not Path(first["upload"]).exists(), 60, "the upload to be removed")
+
+    assert requests.get(url, timeout=120).status_code == 200
+    second = json.loads(notes.read_text().splitlines()[1])
+    # nothing of the first session is left in the process (before: all its widgets and comms)
+    assert (second["widgets"], second["comms"]) == (first["widgets"], first["comms"])
+    assert "of an ended session failed" not in log.read_text()

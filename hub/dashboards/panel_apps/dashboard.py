@@ -8,7 +8,7 @@ already checked that the viewer may open this dashboard; the session's request c
 viewer's name (``X-DTE-User``), which the session's widgets take (``session_viewer``). A
 republication is seen by the next session; a session keeps the version it started with. An
 error is kept for the owner (``error_journal``) and the viewer reads a sentence without the
-traceback.
+traceback. When the session ends, the widgets it made are closed (``dte_widgets.panel_app``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import panel as pn
 
+from dte_widgets.panel_app import close_widgets_when_session_ends
 from dte_widgets.voila_viewer import panel_viewer
 from hub.dashboards import error_journal
 from hub.dashboards.panel_server import REGISTRY_ENV
@@ -51,6 +52,8 @@ def run_session() -> None:
     if dashboard is None:
         _show_problem("No such dashboard is published.")
         return
+    # also for a notebook that shows its widgets without dte_widgets' servable
+    close_widgets_when_session_ends()
     namespace = {"__name__": "__main__"}
     try:
         notebook = nbformat.read(registry.notebook_path(dashboard), as_version=4)

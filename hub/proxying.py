@@ -89,20 +89,27 @@ class ProxyMixin:
             request_timeout=300,
             decompress_response=False,
         )
-        # only a read is asked again, and only when the upstream refused the connection (it
-        # never saw the request)
+        # Only a read is asked again (RFC 9110 §9.2.2: safe to repeat), while the upstream is
+        # starting: whenever it refused the connection (it never saw the request), and after
+        # one reset. A server killed a moment ago resets: its listening socket lives on until
+        # the last of its threads has exited (measured: one page in ten, right after a kill).
+        # A second reset is a server that dies of the request: not asked again.
         waits = self.upstream_start_wait_s if self.request.method in ("GET", "HEAD") else 0
         deadline = time.monotonic() + waits
+        resets = 0
         while True:
             try:
                 response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
                 break
-            except ConnectionRefusedError:
-                if not (time.monotonic() < deadline and self.upstream_starting()):
+            except (ConnectionRefusedError, ConnectionResetError) as error:
+                resets += isinstance(error, ConnectionResetError)
+                if not (resets < 2 and time.monotonic() < deadline and self.upstream_starting()):
+                    log.warning("%s %s: %r", self.upstream_name, self.request.uri, error)
                     response = None
                     break
                 await asyncio.sleep(0.5)  # a server starting (after a restart) binds its port soon
-            except (OSError, httpclient.HTTPClientError):  # reset, closed, timed out
+            except (OSError, httpclient.HTTPClientError) as error:  # closed, timed out
+                log.warning("%s %s: %r", self.upstream_name, self.request.uri, error)
                 response = None
                 break
         if response is None or response.code == 599:

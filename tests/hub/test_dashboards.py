@@ -485,16 +485,9 @@ def test_a_dead_panel_server_is_started_again(platform, dt_user):
 
     wait_until(lambda: all(ended(p) for p in dead), 10, "the processes killed")
 
-    # the next viewer finds theirs dead: it is started again at once and the page waits for it
-    # (once in a full run a viewer still read the 503 meanwhile: tolerated until understood)
-    def back_again():
-        answer = dt_user.session.get(page, timeout=120)
-        if answer.status_code != 200:
-            assert answer.status_code == 503 and "not reachable" in answer.text
-            return None
-        return answer
-
-    answer = wait_until(back_again, 90, "panel serve was not started again")
+    # the next viewer finds theirs dead (or dying: a listening socket outlives the process's
+    # first thread, and resets the connection): it is started again at once and the page waits
+    answer = dt_user.session.get(page, timeout=120)
     assert answer.status_code == 200 and "bokeh" in answer.text.lower()
 
     def all_back():

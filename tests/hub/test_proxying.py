@@ -1,7 +1,11 @@
 """Relaying to a server behind a service (``hub.proxying``): an upstream that is starting is
-waited for; one that is not there is a 503 at once."""
+waited for, as is one that was just killed (it resets a connection); one that is not there is
+a 503 at once."""
 
 import asyncio
+import socket
+import struct
+import threading
 import time
 
 from tornado import httpclient, web
@@ -29,10 +33,41 @@ def relay_to(upstream_port: int, starting: bool, wait_s: float):
     return web.Application([(r"/.*", Relay)])
 
 
+class DyingUpstream:
+    """Holds the upstream's port and resets the first ``resets`` connections, as a server
+    killed a moment ago does (its listening socket outlives it briefly), then lets go of the
+    port; ``reset_count`` says how many came."""
+
+    def __init__(self, port: int, resets: int):
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.reset_count, self.resets = 0, resets
+        self.thread = threading.Thread(target=self._reset_connections, daemon=True)
+        self.thread.start()
+
+    def _reset_connections(self):
+        with self.listener:
+            while self.reset_count < self.resets:
+                try:
+                    connection, _ = self.listener.accept()
+                except OSError:  # closed by close()
+                    return
+                # no lingering: close() sends a reset, not an orderly end
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()
+                self.reset_count += 1
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(10)
+
+
 async def fetch_through_relay(
-    starting: bool, upstream_starts_after_s: float | None, wait_s: float = 30.0
+    starting: bool,
+    upstream_starts_after_s: float | None,
+    wait_s: float = 30.0,
+    upstream_port: int | None = None,
 ):
-    upstream_port, relay_port = free_port(), free_port()
+    upstream_port, relay_port = upstream_port or free_port(), free_port()
     relay = relay_to(upstream_port, starting, wait_s).listen(relay_port, "127.0.0.1")
     upstream = []
     if upstream_starts_after_s is not None:
@@ -70,3 +105,31 @@ def test_an_upstream_that_never_comes_is_a_503_after_the_wait():
         fetch_through_relay(starting=True, upstream_starts_after_s=None, wait_s=1.0)
     )
     assert answer.code == 503
+
+
+def test_a_request_waits_for_an_upstream_killed_a_moment_ago():
+    """The upstream's process was killed as the request came: the connection is reset, then
+    refused until the upstream is back."""
+    port = free_port()
+    dying = DyingUpstream(port, resets=1)
+    try:
+        answer, _ = asyncio.run(
+            fetch_through_relay(starting=True, upstream_starts_after_s=1.5, upstream_port=port)
+        )
+    finally:
+        dying.close()
+    assert dying.reset_count == 1
+    assert answer.code == 200 and answer.body == b"hello from upstream"
+
+
+def test_an_upstream_that_resets_again_is_a_503():
+    """A server that dies of the request each time it is back is not asked a third time."""
+    port = free_port()
+    dying = DyingUpstream(port, resets=3)
+    try:
+        answer, _ = asyncio.run(
+            fetch_through_relay(starting=True, upstream_starts_after_s=None, upstream_port=port)
+        )
+    finally:
+        dying.close()
+    assert answer.code == 503 and dying.reset_count == 2

@@ -287,6 +287,8 @@ def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
         page.click(f"[data-dashboard='{slug}'] a")
         page.wait_for_url(f"**/voila/render/{slug}/v1.ipynb", timeout=60_000)
         drive_the_dashboard(page)
+        # the notebook's equations are typeset by the MathJax Voila bundles, not a CDN's
+        assert page.locator("mjx-container").count() >= 1
     assert requests_made.offsite == []
     assert console_errors == []
     # the run is the viewer's, in the dashboards' registry (the kernel is the service's)

@@ -260,6 +260,8 @@ class ComputeControl(widgets.VBox):
         future.add_done_callback(finished)
 
     def _guarded(self, action: str, work: Callable, *args) -> None:
+        if self._closed:  # asked for before the close (its page ended): nobody wants it now
+            return
         try:
             work(*args)
         except Exception as error:

@@ -154,8 +154,12 @@ class TwinDashboard(widgets.VBox):
         widget it made when it ends (``dte_widgets.panel_app``)."""
         parts = [self.form, self.runner, self.compute, self.history, *self.views.values()]
         for part in parts:
-            if part is not None:
+            if part is None:
+                continue
+            try:
                 part.close()
+            except Exception:  # one part that fails to close must not keep the others open
+                log.exception("closing the %s of a dashboard failed", type(part).__name__)
         super().close()
 
     def _show(self, result: xr.Dataset) -> None:

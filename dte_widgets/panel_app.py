@@ -64,30 +64,52 @@ def close_widgets_when_session_ends() -> None:
 
 def _close_session_widgets(session_context) -> None:
     """Bokeh's session-destroyed callback, on the server's event loop, after the session's
-    document was taken apart: the widgets' comms cannot send anything (nor is there a page to
-    tell), so each widget is let go of its comm and then closed, which releases what DTE widgets
-    hold (their closes return at once, leaving background work to their threads)."""
+    document was taken apart. The widgets' comms cannot send anything then (nor is there a
+    page to tell), so every widget of the session is first let go of its comm, and only then
+    closed: a close may close others (a dashboard its result views), which must not try to
+    send either. DTE widgets' closes return at once, leaving background work to their
+    threads."""
     import comm
+    from ipywidgets import Widget
     from ipywidgets.widgets.widget import _instances
 
-    comms = comm.get_comm_manager()  # holds every comm opened, and through it the widget
     # Panel's ipywidgets bridge marks each widget made in a session with the session's
-    # document (``_document``); Panel itself reads the session's document as below
+    # document (``_document``; Panel itself reads the session's document as below). A widget
+    # made on another thread may be unmarked: the trees of the marked ones find it.
     document = session_context._document
-    made_here = [
-        (model_id, widget)
-        for model_id, widget in list(_instances.items())
-        if getattr(widget, "_document", None) is document
-    ]
-    for model_id, widget in made_here:
-        _instances.pop(model_id, None)
+    marked = [w for w in list(_instances.values()) if getattr(w, "_document", None) is document]
+    session_widgets = _with_descendants(marked, Widget)
+    comms = comm.get_comm_manager()  # holds every comm opened, and through it the widget
+    for widget in session_widgets:
         widget_comm, widget.comm = widget.comm, None
-        if widget_comm is not None and comms is not None:
-            comms.comms.pop(widget_comm.comm_id, None)  # not unregister_comm: KeyError if not
+        if widget_comm is None:
+            continue
+        _instances.pop(widget_comm.comm_id, None)
+        widget_comm.on_msg(None)
+        if comms is not None:
+            comms.comms.pop(widget_comm.comm_id, None)  # unregister_comm: KeyError if absent
+    for widget in session_widgets:
         try:
             widget.close()
         except Exception:  # one broken close must not keep the others open
             log.exception("closing %s of an ended session failed", type(widget).__name__)
+
+
+def _with_descendants(roots: list, widget_class) -> list:
+    """``roots`` and every widget their traits hold (children, layout, style...), each once,
+    in the order found."""
+    found: dict[int, object] = {}
+    stack = list(reversed(roots))
+    while stack:
+        widget = stack.pop()
+        if id(widget) in found:
+            continue
+        found[id(widget)] = widget
+        for name in widget.keys:
+            value = getattr(widget, name, None)
+            values = value if isinstance(value, (list, tuple)) else (value,)
+            stack.extend(v for v in values if isinstance(v, widget_class) and id(v) not in found)
+    return list(found.values())
 
 
 def servable(widget, title: str = "DTE Hub"):

@@ -191,6 +191,9 @@ class ScenarioRunner(widgets.VBox):
             self._finish("failed", "", "danger", error=str(error))
             return
         except Exception as error:  # shown as one sentence; the traceback goes to the log
+            if self._cancel.is_set():  # what cancelling broke (a cluster closed with its page)
+                self._finish("cancelled", "Cancelled: no result was kept.", "warning")
+                return
             log.exception("run of %s failed", type(self.twin).__name__)
             self._finish(
                 "failed", "", "danger", error=f"The run failed: {type(error).__name__}: {error}"

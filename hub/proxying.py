@@ -19,6 +19,9 @@ __all__ = ["HOP_BY_HOP", "forwardable", "ProxyMixin"]
 
 log = logging.getLogger("dte.proxying")
 
+#: what a connection to a server dying at that moment ends with
+RESETS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
 # Hop-by-hop headers are about one connection and must not be forwarded (RFC 9110 §7.6.1).
 HOP_BY_HOP = {
     "connection",
@@ -91,9 +94,10 @@ class ProxyMixin:
         )
         # Only a read is asked again (RFC 9110 §9.2.2: safe to repeat), while the upstream is
         # starting: whenever it refused the connection (it never saw the request), and after
-        # one reset. A server killed a moment ago resets: its listening socket lives on until
-        # the last of its threads has exited (measured: one page in ten, right after a kill).
-        # A second reset is a server that dies of the request: not asked again.
+        # one reset (or a broken pipe, the reset seen while writing). A server killed a moment
+        # ago resets: its listening socket lives on until the last of its threads has exited
+        # (measured: one page in ten, right after a kill). A second reset is a server that
+        # dies of the request: not asked again.
         waits = self.upstream_start_wait_s if self.request.method in ("GET", "HEAD") else 0
         deadline = time.monotonic() + waits
         resets = 0
@@ -101,15 +105,15 @@ class ProxyMixin:
             try:
                 response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
                 break
-            except (ConnectionRefusedError, ConnectionResetError) as error:
-                resets += isinstance(error, ConnectionResetError)
+            except (ConnectionRefusedError, *RESETS) as error:
+                resets += isinstance(error, RESETS)
                 if not (resets < 2 and time.monotonic() < deadline and self.upstream_starting()):
-                    log.warning("%s %s: %r", self.upstream_name, self.request.uri, error)
+                    log.warning("%s %s: %r", self.upstream_name, self.request.path, error)
                     response = None
                     break
                 await asyncio.sleep(0.5)  # a server starting (after a restart) binds its port soon
             except (OSError, httpclient.HTTPClientError) as error:  # closed, timed out
-                log.warning("%s %s: %r", self.upstream_name, self.request.uri, error)
+                log.warning("%s %s: %r", self.upstream_name, self.request.path, error)
                 response = None
                 break
         if response is None or response.code == 599:

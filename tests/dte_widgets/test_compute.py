@@ -294,9 +294,10 @@ class SlowGateway(FakeGateway):
 
     def __init__(self, options):
         super().__init__(options)
-        self.ready = threading.Event()
+        self.asked, self.ready = threading.Event(), threading.Event()
 
     def new_cluster(self, cluster_options=None, **kwargs):
+        self.asked.set()
         self.ready.wait(30)
         return super().new_cluster(cluster_options, **kwargs)
 
@@ -307,12 +308,26 @@ def test_close_returns_at_once_and_shuts_down_a_cluster_still_starting(control_o
     gateway = SlowGateway(platform_options())
     control = control_of(gateway)
     control.start()
+    assert gateway.asked.wait(30)
     control.close()
     assert not control.wait(0)  # the start is still under way, and the release after it
     gateway.ready.set()
     assert control.wait(30)
     assert gateway.clusters["alice.new"].calls == [("close", None)]  # it had started it
     assert control.client is None and control.cluster is None
+
+
+def test_actions_still_queued_at_close_are_dropped(control_of):
+    """A viewer pressed Start, then closed the page before the control got to it: no cluster
+    is started only to be shut down."""
+    gateway = SlowGateway(platform_options())
+    control = control_of(gateway)
+    control._submit("refresh the cluster", gateway.ready.wait, 30)  # holds the thread
+    control.start()
+    control.close()
+    gateway.ready.set()
+    assert control.wait(30)
+    assert not gateway.asked.is_set() and "alice.new" not in gateway.clusters
 
 
 def test_controls_are_labelled_and_buttons_explained(control_of):

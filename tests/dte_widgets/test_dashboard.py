@@ -62,29 +62,39 @@ def test_any_twin_gets_the_views_its_results_call_for():
 
 
 class EndlessEnsembleTwin(GaugeTwin):
-    """An ensemble that runs until it is cancelled, reporting progress as a twin's does."""
+    """An ensemble that runs until it is cancelled, reporting progress as a twin's does; or,
+    with ``breaks_when_cancelled``, one whose cluster goes away with its page."""
+
+    breaks_when_cancelled = False
 
     def ensemble(self, n, client=None, progress=None, **parameters):
         self.ensemble_started.set()
         for _ in range(600):
+            if self.breaks_when_cancelled and self.cancelled():
+                raise OSError("the client was closed")
             progress(0, n)  # raises RunCancelled once the runner was cancelled
             threading.Event().wait(0.05)
         raise AssertionError("the ensemble was never cancelled")
 
 
-def test_closing_a_dashboard_cancels_its_run_and_removes_its_uploads():
-    """What a page's end does to its dashboard (``panel serve`` closes it with the session)."""
+@pytest.mark.parametrize("breaks", [False, True], ids=["stops", "breaks"])
+def test_closing_a_dashboard_cancels_its_run_and_removes_its_uploads(breaks):
+    """What a page's end does to its dashboard (``panel serve`` closes it with the session);
+    an ensemble broken by the closing (its cluster gone) is cancelled too, not failed."""
     twin = EndlessEnsembleTwin(registry=False)
     twin.ensemble_started = threading.Event()
-    dashboard = TwinDashboard(twin, history=False)
+    twin.breaks_when_cancelled = breaks
+    # a client of its own (never used by this twin): no local cluster is started for the test
+    dashboard = TwinDashboard(twin, history=False, client=object())
     saved = upload(dashboard.form, "rating", "rating.csv", b"h,q\n1,2\n")
     assert Path(saved).is_file()
     dashboard.runner.mode.value = "ensemble"
+    twin.cancelled = dashboard.runner._cancel.is_set
     dashboard.runner.start()
     assert twin.ensemble_started.wait(30)
 
     dashboard.close()
-    assert dashboard.runner.wait(30) == "cancelled"
+    assert dashboard.runner.wait(30) == "cancelled" and dashboard.runner.error == ""
     assert not Path(saved).parent.exists()
     assert dashboard.compute.wait(30) and dashboard.compute.comm is None  # closed too
     assert dashboard.form.comm is None and dashboard.comm is None

@@ -278,6 +278,8 @@ def test_a_developer_publishes_from_jupyterlab_with_the_publish_action(platform,
 def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
     platform, dt_user, slug, twin
 ):
+    from playwright.sync_api import expect
+
     from tests.browser import browser_page, log_in
     from tests.dte_widgets.test_dashboard_browser import drive_the_dashboard
 
@@ -288,7 +290,7 @@ def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
         page.wait_for_url(f"**/voila/render/{slug}/v1.ipynb", timeout=60_000)
         drive_the_dashboard(page)
         # the notebook's equations are typeset by the MathJax Voila bundles, not a CDN's
-        assert page.locator("mjx-container").count() >= 1
+        expect(page.locator("mjx-container").first).to_be_attached(timeout=30_000)
     assert requests_made.offsite == []
     assert console_errors == []
     # the run is the viewer's, in the dashboards' registry (the kernel is the service's)

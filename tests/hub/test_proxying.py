@@ -3,6 +3,7 @@ waited for, as is one that was just killed (it resets a connection); one that is
 a 503 at once."""
 
 import asyncio
+import contextlib
 import socket
 import struct
 import threading
@@ -57,6 +58,8 @@ class DyingUpstream:
                 self.reset_count += 1
 
     def close(self):
+        with contextlib.suppress(OSError):  # wakes the accept() (close alone does not)
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         self.thread.join(10)
 

@@ -24,7 +24,9 @@ install: $(INSTALLED) $(PROXY)
 LABEXTENSION := $(VENV)/share/jupyter/labextensions/@dte-hub/jupyterlab
 
 $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
-		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/voila/voila.json \
+		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/jupyter_server_config.json \
+		extensions/voila/voila.json \
+		extensions/lab_settings/overrides.json \
 		$(wildcard extensions/voila/templates/dte/*) extensions/labextension/package.json \
 		extensions/labextension/package-lock.json $(wildcard extensions/labextension/lib/*.js) \
 		$(wildcard extensions/labextension/schema/*.json)
@@ -40,6 +42,12 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	$(BIN)/jupyter kernelspec install kernels/dte --sys-prefix --name dte > /dev/null 2>&1
 	install -D -m 644 -t $(VENV)/etc/jupyter/jupyter_server_config.d \
 		extensions/jupyter_server_config.d/*.json
+	# (jupyter_server reads only extension switches from the .d folder; the rest is here)
+	rm -f $(VENV)/etc/jupyter/jupyter_server_config.d/dte-offline.json
+	install -D -m 644 extensions/jupyter_server_config.json \
+		$(VENV)/etc/jupyter/jupyter_server_config.json
+	install -D -m 644 extensions/lab_settings/overrides.json \
+		$(VENV)/share/jupyter/lab/settings/overrides.json
 	# Voila: the "dte" template (no CDN stylesheets) and its settings, for every Voila here
 	install -D -m 644 -t $(VENV)/share/jupyter/voila/templates/dte extensions/voila/templates/dte/*
 	install -D -m 644 extensions/voila/voila.json $(VENV)/etc/jupyter/voila.json

@@ -205,3 +205,8 @@ def test_jupyterlab_and_voila_open_the_twin_notebooks(binder_home):
         assert {d["url"] for d in offer["dashboards"]} == {
             f"/voila/render/notebooks/{filename}" for filename, _ in TWIN_NOTEBOOKS.values()
         }
+        # a notebook without a kernelspec starts the DTE kernel without asking
+        assert session.get(f"{url}/api/kernelspecs", timeout=30).json()["default"] == "dte"
+        tracker = "@jupyterlab/notebook-extension:tracker"
+        schema = session.get(f"{url}/lab/api/settings/{tracker}", timeout=30).json()["schema"]
+        assert schema["properties"]["autoStartDefaultKernel"]["default"] is True  # overrides

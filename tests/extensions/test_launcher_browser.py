@@ -43,3 +43,21 @@ def test_the_launcher_opens_the_catalog_and_the_twin_dashboards(server):
         assert requests.offsite == []
         assert [e for e in errors if "favicon" not in e] == []
     assert (home / "DTE data catalog.ipynb").is_file()
+
+
+def test_a_notebook_without_a_kernel_opens_on_the_dte_kernel_without_asking(server):
+    """A notebook from elsewhere (no kernelspec in its metadata) starts the DTE kernel at once,
+    rather than stopping at JupyterLab's "Select Kernel" dialog."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    url, session, home, token = server
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("import os; print(os.environ.get('DTE_KERNEL'))")]
+    nbformat.write(book, home / "from elsewhere.ipynb")
+    with browser_page() as (page, requests, errors):
+        page.goto(f"{url}/lab/tree/from elsewhere.ipynb?token={token}")
+        kernel_name = page.locator(".jp-Notebook-toolbarKernelName, .jp-Toolbar-kernelName")
+        expect(kernel_name.first).to_contain_text("DTE", timeout=90_000)
+        assert page.locator(".jp-Dialog").count() == 0
+        assert requests.offsite == []

@@ -141,3 +141,21 @@ def test_the_catalog_card_keeps_one_notebook_on_the_dte_kernel(server):
     again = api(server, "launcher/catalog", "POST").json()
     assert again == {"path": first["path"], "as_written": False}  # opened, not run
     assert len(nbformat.read(home / first["path"], as_version=4).cells) == 3
+
+
+def test_the_server_stays_offline_and_starts_the_dte_kernel_by_default(server):
+    """The environment's server settings are read (jupyter_server reads only the extensions'
+    switches from jupyter_server_config.d): no news, no update check, no extension installs,
+    the DTE kernel for a notebook without a kernelspec."""
+    import json
+    import re
+
+    url, session, _, _ = server
+    assert session.get(f"{url}/api/kernelspecs", timeout=30).json()["default"] == "dte"
+    page = session.get(f"{url}/lab", timeout=30).text
+    config = re.search(r'<script id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)
+    config = json.loads(config.group(1))
+    assert config["news"] == {"disabled": True}
+    assert config["extensionManager"]["name"] == "read-only"
+    assert not config["extensionManager"]["can_install"]
+    assert session.get(f"{url}/lab/api/update", timeout=30).json() == {"notification": None}

@@ -26,6 +26,7 @@ from dask_gateway.options import Integer, Options
 from dte_widgets.gateway_options import LABEL_STYLE, _control_value, _option_control
 from dte_widgets.markup import error_html
 from dte_widgets.markup import escape as _escape
+from dte_widgets.panel_app import ui_thread_runner
 from dte_widgets.worker_table import _worker_row, _workers_table
 
 __all__ = ["ComputeControl", "LOCAL_NOTE"]
@@ -93,6 +94,8 @@ class ComputeControl(widgets.VBox):
         self._lock = threading.Lock()
         self._ticker: tuple[threading.Thread, threading.Event] | None = None
         self._closed = False
+        # the options form is made of widgets made after the options arrive
+        self._on_ui_thread = ui_thread_runner()
         self._build()
         super().__init__(self._layout(), **kwargs)
         self.add_class("dte-compute-control")
@@ -272,7 +275,8 @@ class ComputeControl(widgets.VBox):
     def _load_choices(self) -> None:
         if self._options is None:
             options = self.gateway.cluster_options() if self.gateway else _local_options()
-            self._show_form(options)
+            self._options = options
+            self._on_ui_thread(lambda: self._show_form(options))
         if self.gateway is not None:
             names = [report.name for report in self.gateway.list_clusters()]
             self.existing.options = names

@@ -26,8 +26,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
-__all__ = ["servable", "served_by_panel", "close_widgets_when_session_ends", "LOCAL_ICONS"]
+__all__ = [
+    "servable",
+    "served_by_panel",
+    "ui_thread_runner",
+    "close_widgets_when_session_ends",
+    "LOCAL_ICONS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,22 @@ def served_by_panel() -> bool:
     from panel.io.state import state
 
     return state.curdoc is not None and state.curdoc.session_context is not None
+
+
+def ui_thread_runner() -> Callable[[Callable[[], None]], None]:
+    """How a background thread runs interface work that creates widgets: call it where the
+    widget is made (in the session), keep what it returns, call that from the thread.
+
+    In a kernel (JupyterLab, Voila) widgets may be created from any thread. In a ``panel
+    serve`` app, widgets created outside the session's document never reach the page
+    (measured: the views of a run stayed blank; a compute control's options, answered after
+    one second, never showed), so the work is handed to the session's event loop.
+    """
+    if served_by_panel():
+        from panel.io.state import state
+
+        return state.curdoc.add_next_tick_callback
+    return lambda work: work()
 
 
 def close_widgets_when_session_ends() -> None:

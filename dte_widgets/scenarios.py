@@ -25,6 +25,7 @@ from traitlets import Int, Unicode
 from dte_twins.compute import current_session, find_client
 from dte_twins.errors import InputError, ParameterError, RunCancelled
 from dte_widgets.markup import LABEL_STYLE, error_html
+from dte_widgets.panel_app import ui_thread_runner
 
 __all__ = ["ScenarioRunner"]
 
@@ -254,23 +255,6 @@ class ScenarioRunner(widgets.VBox):
     def _follow_form(self, change) -> None:
         if not self.running:
             self.run_button.disabled = not change["new"]
-
-
-def ui_thread_runner() -> Callable[[Callable[[], None]], None]:
-    """How to run interface work that creates widgets, from the background thread.
-
-    In a kernel (JupyterLab, Voila) widgets may be created from any thread. In a ``panel
-    serve`` app, widget messages travel as Bokeh document events, and widgets created outside
-    the document's lock never reach the page (measured: the views of a run stayed blank), so
-    the work is handed to the session's event loop.
-    """
-    from dte_widgets.panel_app import served_by_panel
-
-    if served_by_panel():
-        from panel.io.state import state
-
-        return state.curdoc.add_next_tick_callback
-    return lambda work: work()
 
 
 def progress_text(done: int, total: int, elapsed: float) -> str:

@@ -1,6 +1,7 @@
 """``servable`` under ``panel serve``: a page broken by another session's widget is made again,
 and an ended session's widgets are closed."""
 
+import contextlib
 import json
 import os
 import socket
@@ -112,12 +113,12 @@ servable(ipywidgets.VBox([gauge, showers]), title="Gauge")
 """
 
 
-@pytest.fixture
-def gauge_app(tmp_path):
-    """``panel serve`` of GAUGE_APP, ending a session 1 s after its page if nobody connects;
-    (URL, notes file, log file)."""
-    app, notes, log = tmp_path / "gauge.py", tmp_path / "sessions.jsonl", tmp_path / "panel.log"
-    app.write_text(textwrap.dedent(GAUGE_APP))
+@contextlib.contextmanager
+def serving_app(folder: Path, name: str, source: str):
+    """``panel serve`` of the app ``source`` (in ``folder``), ending a session 1 s after its
+    page if nobody connects; yields (URL, notes file, log file)."""
+    app, notes, log = folder / f"{name}.py", folder / "sessions.jsonl", folder / "panel.log"
+    app.write_text(textwrap.dedent(source))
     port = free_port()
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SESSIONS_NOTED": str(notes)}
     environment.pop("DASK_GATEWAY__ADDRESS", None)  # a local compute control: no gateway here
@@ -133,7 +134,7 @@ def gauge_app(tmp_path):
     ]
     with log.open("w") as output:
         server = subprocess.Popen(
-            command, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT
+            command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
     try:
 
@@ -142,7 +143,7 @@ def gauge_app(tmp_path):
                 return probe.connect_ex(("127.0.0.1", port)) == 0
 
         wait_until(listening, 120, "panel serve to listen")
-        yield f"http://127.0.0.1:{port}/gauge", notes, log
+        yield f"http://127.0.0.1:{port}/{name}", notes, log
     finally:
         server.terminate()
         try:
@@ -150,6 +151,12 @@ def gauge_app(tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture
+def gauge_app(tmp_path):
+    with serving_app(tmp_path, "gauge", GAUGE_APP) as served:
+        yield served
 
 
 def test_an_ended_sessions_widgets_are_closed_with_what_they_held(gauge_app):
@@ -169,3 +176,41 @@ def test_an_ended_sessions_widgets_are_closed_with_what_they_held(gauge_app):
     # the result views, made after the page, were closed without trying to reach it
     assert "Distribution" in notes.with_suffix(".views").read_text()
     assert "Traceback" not in log.read_text()
+
+
+#: a compute control whose options answer after a second, as a gateway's over the network
+SLOW_OPTIONS_APP = """
+import time
+
+import dte_widgets.compute as compute
+from dte_widgets.compute import ComputeControl
+from dte_widgets.panel_app import servable
+
+local_options = compute._local_options
+
+
+def options_after_a_second():
+    time.sleep(1.0)
+    return local_options()
+
+
+compute._local_options = options_after_a_second
+servable(ComputeControl(), title="Compute")
+"""
+
+
+@pytest.mark.browser
+def test_options_arriving_after_the_page_still_reach_it(tmp_path):
+    """Widgets made on a background thread after the page was made (the compute control's
+    options form) are made on the session's event loop, and shown."""
+    from playwright.sync_api import expect
+
+    from tests.browser import browser_page
+
+    with serving_app(tmp_path, "compute", SLOW_OPTIONS_APP) as (url, _, log):
+        with browser_page() as (page, requests_made, _):
+            page.goto(url, timeout=120_000)
+            options = page.locator(".dte-compute-options")
+            expect(options.get_by_text("Workers at start")).to_be_visible(timeout=60_000)
+            assert requests_made.offsite == []
+        assert "Traceback" not in log.read_text()

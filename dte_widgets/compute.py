@@ -94,14 +94,17 @@ class ComputeControl(widgets.VBox):
         self._lock = threading.Lock()
         self._ticker: tuple[threading.Thread, threading.Event] | None = None
         self._closed = False
-        # the options form is made of widgets made after the options arrive
+        # what the options and the user's clusters change (the options form is made of widgets
+        # made then) must reach a Panel page: loaded once it has loaded
         self._on_ui_thread = ui_thread_runner()
         self._build()
         super().__init__(self._layout(), **kwargs)
         self.add_class("dte-compute-control")
-        self._submit("load the cluster options", self._load_choices)
+        self._on_ui_thread(lambda: self._submit("load the cluster options", self._load_choices))
         if cluster is not None:
-            self._submit("connect to the cluster", self._adopt, cluster, False)
+            self._on_ui_thread(
+                lambda: self._submit("connect to the cluster", self._adopt, cluster, False)
+            )
 
     # --- public ------------------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable
 
 __all__ = [
@@ -62,19 +63,45 @@ def served_by_panel() -> bool:
 
 
 def ui_thread_runner() -> Callable[[Callable[[], None]], None]:
-    """How a background thread runs interface work that creates widgets: call it where the
-    widget is made (in the session), keep what it returns, call that from the thread.
+    """How a background thread runs interface work (making widgets, changing them): call it
+    where the widget is made (in the session), keep what it returns, call that from the thread.
 
-    In a kernel (JupyterLab, Voila) widgets may be created from any thread. In a ``panel
-    serve`` app, widgets created outside the session's document never reach the page
-    (measured: the views of a run stayed blank; a compute control's options, answered after
-    one second, never showed), so the work is handed to the session's event loop.
+    In a kernel (JupyterLab, Voila) widgets may be made and changed from any thread, and Voila's
+    page asks for every widget's state when it connects. In a ``panel serve`` app neither holds:
+    a widget made outside the session's document never reaches the page (measured: a run's
+    views stayed blank), and what is sent before the page has connected is lost (measured: a
+    compute control's options, answered by the gateway in the meantime, never showed). So the
+    work is handed to the session's event loop, once the page has loaded.
     """
-    if served_by_panel():
-        from panel.io.state import state
+    if not served_by_panel():
+        return lambda work: work()
+    from panel.io.state import state
 
-        return state.curdoc.add_next_tick_callback
-    return lambda work: work()
+    document, page = state.curdoc, _PageLoad()
+    state.onload(page.loaded)  # at once if the page has loaded already
+    return lambda work: page.hold(work) or document.add_next_tick_callback(work)
+
+
+class _PageLoad:
+    """Work held until a Panel page has loaded, then run in order (on the event loop)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held: list[Callable[[], None]] | None = []
+
+    def hold(self, work: Callable[[], None]) -> bool:
+        """Keep ``work`` for the page's load; False once it has loaded."""
+        with self._lock:
+            if self._held is None:
+                return False
+            self._held.append(work)
+            return True
+
+    def loaded(self) -> None:
+        with self._lock:
+            held, self._held = self._held or [], None
+        for work in held:
+            work()
 
 
 def close_widgets_when_session_ends() -> None:

@@ -159,13 +159,24 @@ def gauge_app(tmp_path):
         yield served
 
 
+@pytest.mark.browser
 def test_an_ended_sessions_widgets_are_closed_with_what_they_held(gauge_app):
+    """A viewer opens the page, sees the run's results, and closes the page; then a viewer
+    opens it without ever connecting (a page fetched, its websocket never opened)."""
+    from playwright.sync_api import expect
+
+    from tests.browser import browser_page
+
     url, notes, log = gauge_app
-    assert requests.get(url, timeout=120).status_code == 200
+    with browser_page() as (page, _, _):
+        page.goto(url, timeout=120_000)
+        # the result views are made once the page has loaded, on the session's event loop
+        expect(page.locator(".dte-plot img").first).to_be_visible(timeout=120_000)
     [first] = [json.loads(line) for line in notes.read_text().splitlines()]
     assert first["saved"] and first["made"] > 100  # two dashboards' worth of widgets
     assert first["ran"] and first["dashboards"] == 0
-    # nobody opened the page's websocket: Bokeh ends the session, and its widgets are closed
+    assert "Distribution" in notes.with_suffix(".views").read_text()
+    # the page is closed: Bokeh ends the session, and its widgets are closed
     wait_until(lambda: not Path(first["upload"]).exists(), 60, "the upload to be removed")
 
     assert requests.get(url, timeout=120).status_code == 200
@@ -173,8 +184,12 @@ def test_an_ended_sessions_widgets_are_closed_with_what_they_held(gauge_app):
     # nothing of the first session is left in the process (before: all its widgets and comms)
     assert (second["widgets"], second["comms"]) == (first["widgets"], first["comms"])
     assert second["dashboards"] == 0  # nothing else holds them either
+    # the second session ends without ever having connected
+    wait_until(lambda: not Path(second["upload"]).exists(), 60, "the upload to be removed")
+    assert requests.get(url, timeout=120).status_code == 200
+    third = json.loads(notes.read_text().splitlines()[2])
+    assert (third["widgets"], third["dashboards"]) == (first["widgets"], 0)
     # the result views, made after the page, were closed without trying to reach it
-    assert "Distribution" in notes.with_suffix(".views").read_text()
     assert "Traceback" not in log.read_text()
 
 

@@ -303,6 +303,8 @@ def test_a_dt_user_opens_each_twin_dashboard_from_the_gallery_and_runs_it(
 def test_each_twin_dashboard_runs_as_a_panel_app_through_the_hub(platform, dt_user, slug, twin):
     """The gallery's "Open as a Panel app": the same notebook in ``panel serve``, behind the
     hub's login, the run recorded as the viewer's."""
+    from playwright.sync_api import expect
+
     from tests.browser import browser_page, log_in
     from tests.dte_widgets.test_dashboard_browser import KNOWN_PANEL_NOISE, drive_the_dashboard
 
@@ -315,6 +317,9 @@ def test_each_twin_dashboard_runs_as_a_panel_app_through_the_hub(platform, dt_us
         page.click(f"[data-dashboard='{slug}'] p.also a")
         page.wait_for_url(f"**/services/dashboards/panel/dashboard?name={slug}", timeout=60_000)
         drive_the_dashboard(page)
+        # the gateway's cluster options, answered after the page was made, reached it too
+        options = page.locator(".dte-compute-options").get_by_text("Cores per worker")
+        expect(options).to_be_attached(timeout=30_000)
     assert requests_made.offsite == []
     assert [e for e in console_errors if not e.startswith(KNOWN_PANEL_NOISE)] == []
     new = [run for run in RunRegistry(path).runs(twin) if run.run_id not in before]

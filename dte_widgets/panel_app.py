@@ -101,7 +101,10 @@ class _PageLoad:
         with self._lock:
             held, self._held = self._held or [], None
         for work in held:
-            work()
+            try:
+                work()
+            except Exception:  # the rest of the page's work still runs
+                log.exception("interface work held for a Panel page failed")
 
 
 def close_widgets_when_session_ends() -> None:

@@ -26,7 +26,7 @@ LABEXTENSION := $(VENV)/share/jupyter/labextensions/@dte-hub/jupyterlab
 $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 		$(wildcard extensions/jupyter_server_config.d/*.json) extensions/jupyter_server_config.json \
 		extensions/voila/voila.json \
-		extensions/lab_settings/overrides.json \
+		extensions/lab_settings/overrides.d/dte-hub.json \
 		$(wildcard extensions/voila/templates/dte/*) extensions/labextension/package.json \
 		extensions/labextension/package-lock.json $(wildcard extensions/labextension/lib/*.js) \
 		$(wildcard extensions/labextension/schema/*.json)
@@ -46,8 +46,8 @@ $(INSTALLED): requirements.lock pyproject.toml kernels/dte/kernel.json \
 	rm -f $(VENV)/etc/jupyter/jupyter_server_config.d/dte-offline.json
 	install -D -m 644 extensions/jupyter_server_config.json \
 		$(VENV)/etc/jupyter/jupyter_server_config.json
-	install -D -m 644 extensions/lab_settings/overrides.json \
-		$(VENV)/share/jupyter/lab/settings/overrides.json
+	install -D -m 644 -t $(VENV)/share/jupyter/lab/settings/overrides.d \
+		extensions/lab_settings/overrides.d/dte-hub.json
 	# Voila: the "dte" template (no CDN stylesheets) and its settings, for every Voila here
 	install -D -m 644 -t $(VENV)/share/jupyter/voila/templates/dte extensions/voila/templates/dte/*
 	install -D -m 644 extensions/voila/voila.json $(VENV)/etc/jupyter/voila.json

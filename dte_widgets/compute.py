@@ -63,7 +63,8 @@ class ComputeControl(widgets.VBox):
     ``refresh()``; they return at once and ``wait()`` waits for them to finish.
     Like every action, ``close()`` returns at once: it stops the periodic refresh and, on the
     background thread, closes the client, shuts down a cluster that this control started and
-    closes a gateway it made; ``wait()`` waits for that.
+    closes a gateway it made; ``wait()`` waits for that. In a ``panel serve`` app the options
+    are loaded once the page has loaded (``dte_widgets.panel_app.ui_thread_runner``).
     """
 
     #: "no cluster", "starting", "running", "stopped" or "error"
@@ -244,6 +245,7 @@ class ComputeControl(widgets.VBox):
         bound = bound or ((os.cpu_count() or 4) if self.local else 16)
         self.worker_count.max = self.adapt_range.max = bound
         self.adapt_range.value = (min(1, bound), bound)
+        self._sync_controls()  # the new controls as the others (disabled while a cluster is up)
 
     # --- background work ---------------------------------------------------------------------
     def _submit(self, action: str, work: Callable, *args, user: bool = False) -> None:
